@@ -1,0 +1,50 @@
+# Two commands on a fresh machine (Python 3.11 + the package registries):
+#   make book   - build the HTML book into _build/html/ (executes every notebook)
+#   make test   - unit, property and doctests of linnet + nbval over every notebook
+# Both create .venv and install the locked environment (requirements.lock) first.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+JB     := $(BIN)/jupyter-book
+
+.PHONY: book test lab lint bench lock clean
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+## make book: execute every notebook and build the HTML book; fails on any warning or cell error.
+book: $(STAMP)
+	rm -rf _build/html
+	$(JB) build . --builder html -W -n --keep-going
+	@test -f _build/html/index.html || { echo "error: _build/html/index.html was not produced" >&2; exit 1; }
+	@echo "Book built: _build/html/index.html"
+
+## make test: everything pytest knows about (see [tool.pytest.ini_options] in pyproject.toml).
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+## make lab: JupyterLab with live widgets on the notebooks in book/.
+lab: $(STAMP)
+	$(BIN)/jupyter lab book/
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench.py
+
+## make lock: re-resolve the newest versions allowed by pyproject.toml into requirements.lock.
+lock:
+	rm -rf _lockenv && $(PYTHON) -m venv _lockenv
+	_lockenv/bin/python -m pip install --quiet --disable-pip-version-check ".[book,test]"
+	_lockenv/bin/python -m pip freeze --exclude linnet --exclude-editable > requirements.lock
+	rm -rf _lockenv build
+
+clean:
+	rm -rf _build .pytest_cache .hypothesis

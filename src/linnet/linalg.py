@@ -1,0 +1,105 @@
+"""Matrix powers used by the end-to-end update rule.
+
+Theorem 1 of Arora, Cohen & Hazan (2018) is written with fractional powers
+``[W_e W_e^T]^{(j-1)/N}`` and ``[W_e^T W_e]^{(N-j)/N}`` of positive
+semi-definite (PSD) matrices.  :func:`psd_power` computes them from an
+eigendecomposition, with two conventions the paper uses implicitly:
+
+* ``A^0 = I`` for every PSD ``A``, singular or not (so ``0^0 = 1``);
+* eigenvalues that are zero up to round-off are treated as exactly zero, so
+  that ``x -> x^alpha`` (not Lipschitz at 0) does not amplify round-off.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from ._validation import FloatArray, as_matrix, as_real
+
+__all__ = ["psd_power", "zero_tolerance"]
+
+#: How many machine epsilons (times the size and the largest magnitude) an
+#: eigenvalue or singular value may be and still count as round-off of zero.
+ROUND_OFF_FACTOR = 10.0
+
+
+def zero_tolerance(values: FloatArray, size: int) -> float:
+    """Largest magnitude that still counts as round-off of zero.
+
+    ``ROUND_OFF_FACTOR * size * eps * max|values|``: the usual backward-error
+    bound of a symmetric eigensolver or SVD (as in ``numpy.linalg.matrix_rank``,
+    with a safety factor of 10).
+
+    Examples
+    --------
+    >>> zero_tolerance(np.array([1.0, 1e-20]), 2) < 1e-13
+    True
+    """
+    scale = float(np.max(np.abs(values))) if values.size else 0.0
+    return ROUND_OFF_FACTOR * max(size, 1) * float(np.finfo(np.float64).eps) * scale
+
+
+def psd_power(A: ArrayLike, alpha: Any) -> FloatArray:
+    r"""Real power ``A^alpha`` of a symmetric positive semi-definite matrix.
+
+    Used for the factors ``[W_e W_e^T]^{(j-1)/N}`` and ``[W_e^T W_e]^{(N-j)/N}``
+    of Theorem 1 (eq. 7 of the paper) and of the preconditioner ``P_{W_e}``
+    (eq. 10).  Computed as ``V diag(lambda^alpha) V^T`` from ``numpy.linalg.eigh``.
+
+    Parameters
+    ----------
+    A : array_like, shape (n, n)
+        Symmetric PSD matrix (symmetric to ``1e-10`` relative; it is
+        symmetrised before the eigendecomposition).
+    alpha : float
+        The exponent.  ``alpha == 0`` returns the identity, also for singular
+        ``A``.  A negative ``alpha`` needs ``A`` to be non-singular.
+
+    Returns
+    -------
+    ndarray, shape (n, n)
+        The symmetric PSD matrix ``A^alpha``.
+
+    Raises
+    ------
+    ValueError
+        If ``A`` is not square, not symmetric, has an eigenvalue below
+        ``-tolerance`` (not PSD), or is singular while ``alpha < 0``.
+
+    Notes
+    -----
+    Eigenvalues with ``|lambda| <= 10 n eps max|lambda|`` are set to exactly zero
+    before the power is taken (see :func:`zero_tolerance`).
+
+    Examples
+    --------
+    >>> psd_power(np.diag([4.0, 9.0]), 0.5)
+    array([[2., 0.],
+           [0., 3.]])
+    >>> psd_power(np.zeros((2, 2)), 0)
+    array([[1., 0.],
+           [0., 1.]])
+    """
+    mat = as_matrix("A", A)
+    exponent = as_real("alpha", alpha)
+    n, n_cols = mat.shape
+    if n != n_cols:
+        raise ValueError(f"A must be square, got shape {mat.shape}")
+    if not np.allclose(mat, mat.T, rtol=1e-10, atol=1e-10 * float(np.max(np.abs(mat)))):
+        raise ValueError("A must be symmetric (A == A.T up to 1e-10 relative)")
+    if exponent == 0.0:
+        return np.eye(n)
+    eigvals, eigvecs = np.linalg.eigh((mat + mat.T) / 2.0)
+    tol = zero_tolerance(eigvals, n)
+    if np.any(eigvals < -tol):
+        raise ValueError(
+            f"A must be positive semi-definite, but it has eigenvalue {eigvals.min():.3g}"
+        )
+    eigvals = np.where(eigvals <= tol, 0.0, eigvals)
+    if exponent < 0 and np.any(eigvals == 0.0):
+        raise ValueError(f"A is singular, so A^alpha is undefined for alpha = {exponent} < 0")
+    powered: FloatArray = (eigvecs * eigvals**exponent) @ eigvecs.T
+    return powered

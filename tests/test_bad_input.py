@@ -1,0 +1,109 @@
+"""Every public function rejects bad input with a clear TypeError/ValueError."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import linnet
+
+W = np.ones((2, 3))
+G = np.ones((2, 3))
+X = np.ones((4, 3))
+Y = np.ones((4, 2))
+GOOD_WEIGHTS = [np.ones((2, 3)), np.ones((2, 2))]
+NAN = np.array([[1.0, np.nan, 0.0], [0.0, 1.0, 0.0]])
+INF = np.array([[1.0, np.inf, 0.0], [0.0, 1.0, 0.0]])
+
+CASES = [
+    # (call, exception, words the message must contain)
+    (lambda: linnet.end_to_end([]), ValueError, "at least one layer"),
+    (lambda: linnet.end_to_end(np.ones((2, 2))), TypeError, "list"),
+    (lambda: linnet.end_to_end([np.ones((2, 3)), np.ones((2, 3))]), ValueError, "do not chain"),
+    (lambda: linnet.end_to_end([np.ones(3)]), ValueError, "2-D"),
+    (lambda: linnet.end_to_end([NAN]), ValueError, "NaN"),
+    (lambda: linnet.end_to_end([["a", "b"]]), TypeError, "real numbers"),
+    (lambda: linnet.layer_gradients(GOOD_WEIGHTS, np.ones((3, 2))), ValueError, "grad_e"),
+    (lambda: linnet.layer_gradients(GOOD_WEIGHTS, INF[:, :3]), ValueError, "grad_e"),
+    (lambda: linnet.layer_gradients([], G), ValueError, "at least one layer"),
+    (lambda: linnet.deep_gd_step(GOOD_WEIGHTS, G, lr=0.0), ValueError, "lr"),
+    (lambda: linnet.deep_gd_step(GOOD_WEIGHTS, G, lr=-1.0), ValueError, "lr"),
+    (lambda: linnet.deep_gd_step(GOOD_WEIGHTS, G, lr=np.nan), ValueError, "lr"),
+    (lambda: linnet.deep_gd_step(GOOD_WEIGHTS, G, lr="0.1"), TypeError, "lr"),
+    (
+        lambda: linnet.deep_gd_step(GOOD_WEIGHTS, G, 0.1, weight_decay=-0.1),
+        ValueError,
+        "weight_decay",
+    ),
+    (lambda: linnet.deep_gd_step(GOOD_WEIGHTS, np.ones((2, 2)), 0.1), ValueError, "grad_e"),
+    (lambda: linnet.balanced_factors(W, depth=0), ValueError, "depth"),
+    (lambda: linnet.balanced_factors(W, depth=2.0), TypeError, "depth"),
+    (lambda: linnet.balanced_factors(W, depth=True), TypeError, "depth"),
+    (lambda: linnet.balanced_factors(W, depth=3, widths=[2]), ValueError, "widths"),
+    (lambda: linnet.balanced_factors(np.eye(3), depth=2, widths=[2]), ValueError, "rank"),
+    (lambda: linnet.balanced_factors(NAN, depth=2), ValueError, "NaN"),
+    (lambda: linnet.balanced_factors(np.ones(3), depth=2), ValueError, "2-D"),
+    (lambda: linnet.near_zero_init([3], 0.1, 0), ValueError, "dims"),
+    (lambda: linnet.near_zero_init([3, 0, 1], 0.1, 0), ValueError, "dims[1]"),
+    (lambda: linnet.near_zero_init([3, 2], 0.0, 0), ValueError, "scale"),
+    (lambda: linnet.near_zero_init([3, 2], np.inf, 0), ValueError, "scale"),
+    (lambda: linnet.near_zero_init([3, 2], 0.1, "seed"), TypeError, "rng"),
+    (lambda: linnet.near_zero_init("32", 0.1, 0), TypeError, "dims"),
+    (lambda: linnet.balancedness([]), ValueError, "at least one layer"),
+    (lambda: linnet.balancedness([np.ones((2, 3)), np.ones((1, 3))]), ValueError, "do not chain"),
+    (lambda: linnet.psd_power(np.ones((2, 3)), 0.5), ValueError, "square"),
+    (lambda: linnet.psd_power(np.array([[1.0, 2.0], [0.0, 1.0]]), 0.5), ValueError, "symmetric"),
+    (lambda: linnet.psd_power(-np.eye(2), 0.5), ValueError, "positive semi-definite"),
+    (lambda: linnet.psd_power(np.zeros((2, 2)), -1), ValueError, "singular"),
+    (lambda: linnet.psd_power(np.eye(2), np.nan), ValueError, "alpha"),
+    (lambda: linnet.end_to_end_update(W, np.ones((3, 2)), 2, 0.1), ValueError, "grad_e"),
+    (lambda: linnet.end_to_end_update(W, G, 0, 0.1), ValueError, "depth"),
+    (lambda: linnet.end_to_end_update(W, G, 2, 0.0), ValueError, "lr"),
+    (lambda: linnet.end_to_end_update(W, G, 2, 0.1, -1.0), ValueError, "weight_decay"),
+    (lambda: linnet.end_to_end_update(NAN, G, 2, 0.1), ValueError, "W_e"),
+    (lambda: linnet.end_to_end_update(np.ones(3), np.ones(3), 2, 0.1), ValueError, "2-D"),
+    (lambda: linnet.preconditioner(W, 0), ValueError, "depth"),
+    (lambda: linnet.preconditioner(INF, 2), ValueError, "W_e"),
+    (lambda: linnet.preconditioner_eigenvalues(W, 1.5), TypeError, "depth"),
+    (lambda: linnet.preconditioner_eigenvalues(np.ones((2, 2, 2)), 2), ValueError, "2-D"),
+    (lambda: linnet.single_output_update(np.ones(3), np.ones(2), 2, 0.1), ValueError, "grad"),
+    (
+        lambda: linnet.single_output_update(np.ones((1, 3)), np.ones((1, 3)), 2, 0.1),
+        ValueError,
+        "1-D",
+    ),
+    (lambda: linnet.single_output_update(np.ones(3), np.ones(3), -2, 0.1), ValueError, "depth"),
+    (lambda: linnet.single_output_update(np.ones(3), np.ones(3), 2, -0.1), ValueError, "lr"),
+    (
+        lambda: linnet.single_output_update(np.ones(3), np.array([1, np.nan, 1]), 2, 0.1),
+        ValueError,
+        "grad",
+    ),
+    (lambda: linnet.lp_loss(W, X, Y, 3), ValueError, "even"),
+    (lambda: linnet.lp_loss(W, X, Y, 0), ValueError, "even"),
+    (lambda: linnet.lp_loss(W, X, Y, 2.5), ValueError, "even"),
+    (lambda: linnet.lp_loss(W, X, Y, "4"), TypeError, "p"),
+    (lambda: linnet.lp_loss(W, np.ones((4, 2)), Y, 4), ValueError, "X"),
+    (lambda: linnet.lp_loss(W, X, np.ones((4, 3)), 4), ValueError, "y"),
+    (lambda: linnet.lp_loss(W, X, np.ones(4), 4), ValueError, "y"),
+    (lambda: linnet.lp_loss(W, X, np.ones((5, 2)), 4), ValueError, "y"),
+    (lambda: linnet.lp_loss(W, np.full((4, 3), np.nan), Y, 4), ValueError, "X"),
+    (lambda: linnet.lp_loss(1e80 * W, X, Y, 4), ValueError, "overflows"),
+    (lambda: linnet.lp_loss_grad(W, X, Y, 5), ValueError, "even"),
+    (lambda: linnet.lp_loss_grad(W, X, Y[:, :1], 4), ValueError, "y"),
+    (lambda: linnet.lp_loss_grad(1e120 * W, X, Y, 4), ValueError, "diverged"),
+    (lambda: linnet.lp_loss_grad(W, X, None, 4), TypeError, "y"),
+]
+
+
+@pytest.mark.parametrize(("call", "exception", "words"), CASES)
+def test_bad_input_raises_clear_error(call, exception, words):
+    with pytest.raises(exception, match=None) as info:
+        call()
+    assert words in str(info.value), f"message {str(info.value)!r} should mention {words!r}"
+
+
+def test_every_public_function_has_bad_input_cases():
+    source = "\n".join(f"{c[0].__code__.co_names}" for c in CASES)
+    for name in linnet.__all__:
+        assert f"'{name}'" in source, f"no bad-input test calls linnet.{name}"
