@@ -32,6 +32,7 @@ __all__ = [
     "balancedness",
     "deep_gd_step",
     "end_to_end",
+    "imbalance",
     "layer_gradients",
     "near_zero_init",
 ]
@@ -274,11 +275,40 @@ def near_zero_init(dims: Sequence[int], scale: float, rng: Any) -> list[FloatArr
     return [std * gen.standard_normal((sizes[j], sizes[j - 1])) for j in range(1, len(sizes))]
 
 
+def imbalance(weights: Sequence[ArrayLike]) -> list[FloatArray]:
+    """The imbalance matrices ``D_j = W_{j+1}^T W_{j+1} - W_j W_j^T``, ``j = 1..N-1``.
+
+    Definition 1 of the paper calls the factors *balanced* when every ``D_j``
+    is zero (its eq. (7) assumes this at initialisation).  Under gradient flow
+    with weight decay ``lambda``, ``dD_j/dt = -2 eta lambda D_j`` (so ``D_j`` is
+    conserved without weight decay); one discrete step of gradient descent
+    without weight decay adds exactly ``eta^2 (A^T A - B B^T)``, where ``A`` and
+    ``B`` are the gradients with respect to ``W_{j+1}`` and ``W_j``.
+
+    Parameters
+    ----------
+    weights : sequence of array_like
+        ``[W_1, ..., W_N]``.
+
+    Returns
+    -------
+    list of ndarray
+        ``D_j`` of shape ``(n_j, n_j)``; empty for ``N = 1``.
+
+    Examples
+    --------
+    >>> imbalance([np.array([[1.0, 0.0]]), np.array([[2.0]])])
+    [array([[3.]])]
+    """
+    mats = as_weights(weights)
+    return [mats[j + 1].T @ mats[j + 1] - mats[j] @ mats[j].T for j in range(len(mats) - 1)]
+
+
 def balancedness(weights: Sequence[ArrayLike]) -> FloatArray:
     """Distance from balancedness, ``||W_{j+1}^T W_{j+1} - W_j W_j^T||_F`` for ``j = 1..N-1``.
 
-    Definition 1 of the paper calls the factors *balanced* when all these are
-    zero; Theorem 1 needs it (approximately) at initialisation.
+    The Frobenius norms of the matrices of :func:`imbalance`: all zero exactly
+    when the factors are balanced (Definition 1 of the paper).
 
     Parameters
     ----------
@@ -295,11 +325,4 @@ def balancedness(weights: Sequence[ArrayLike]) -> FloatArray:
     >>> balancedness([np.array([[1.0, 0.0]]), np.array([[2.0]])])
     array([3.])
     """
-    mats = as_weights(weights)
-    return np.array(
-        [
-            np.linalg.norm(mats[j + 1].T @ mats[j + 1] - mats[j] @ mats[j].T)
-            for j in range(len(mats) - 1)
-        ],
-        dtype=np.float64,
-    )
+    return np.array([np.linalg.norm(D) for D in imbalance(weights)], dtype=np.float64)

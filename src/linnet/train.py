@@ -1,0 +1,222 @@
+"""Training loops: gradient descent on the factors, and the end-to-end update rule.
+
+Both loops minimise the ``l_p`` regression loss of :mod:`linnet.losses` and
+record the end-to-end matrix and the loss after every step, so that a chapter
+can compare a deep network with the rule of Theorem 1 step by step.  A loop
+that produces a non-finite value stops with :class:`DivergenceError` instead
+of returning NaN.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from ._validation import (
+    FloatArray,
+    as_depth,
+    as_finite_array,
+    as_int,
+    as_lr,
+    as_matrix,
+    as_p,
+    as_weight_decay,
+    as_weights,
+)
+from .losses import lp_loss, lp_loss_grad
+from .network import balancedness, deep_gd_step, end_to_end
+from .update import end_to_end_update
+
+__all__ = ["DivergenceError", "Trajectory", "train_deep", "train_end_to_end"]
+
+
+class DivergenceError(ArithmeticError):
+    """Training left the range of floating point numbers: lower the learning rate."""
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """What a training run recorded, one entry per step (index 0 = initialisation).
+
+    Attributes
+    ----------
+    W_e : ndarray, shape (steps + 1, k, d)
+        The end-to-end matrix after each step.
+    loss : ndarray, shape (steps + 1,)
+        The ``l_p`` loss after each step.
+    imbalance : ndarray, shape (steps + 1, N - 1)
+        :func:`linnet.balancedness` after each step (deep runs only; empty otherwise).
+    weights : list of list of ndarray
+        The factors after each step, if ``keep_weights=True`` was passed.
+    """
+
+    W_e: FloatArray
+    loss: FloatArray
+    imbalance: FloatArray = field(default_factory=lambda: np.zeros((0, 0)))
+    weights: list[list[FloatArray]] = field(default_factory=list)
+
+
+def _check_run(X: ArrayLike, y: ArrayLike, p: int, lr: float, steps: int) -> tuple:
+    return (
+        as_matrix("X", X),
+        as_finite_array("y", y, (1, 2)),
+        as_p(p),
+        as_lr(lr),
+        as_int("steps", steps, 0),
+    )
+
+
+def _diverged(step: int, lr: float, detail: str) -> DivergenceError:
+    return DivergenceError(
+        f"training diverged at step {step} with lr={lr:g} ({detail}); "
+        "use a smaller learning rate or a smaller initialisation"
+    )
+
+
+def _loss(W: FloatArray, X: FloatArray, y: FloatArray, p: int, step: int, lr: float) -> float:
+    # Shapes were checked at step 0, so a ValueError now can only be an overflow.
+    try:
+        return lp_loss(W, X, y, p)
+    except ValueError as exc:
+        raise _diverged(step, lr, str(exc)) from None
+
+
+def _grad(W: FloatArray, X: FloatArray, y: FloatArray, p: int, step: int, lr: float) -> FloatArray:
+    try:
+        return lp_loss_grad(W, X, y, p)
+    except ValueError as exc:
+        raise _diverged(step, lr, str(exc)) from None
+
+
+def _finite_or_raise(arrays: Sequence[FloatArray], step: int, lr: float) -> None:
+    if not all(np.all(np.isfinite(a)) for a in arrays):
+        raise _diverged(step, lr, "weights became NaN or infinite")
+
+
+def train_deep(
+    weights: Sequence[ArrayLike],
+    X: ArrayLike,
+    y: ArrayLike,
+    p: int,
+    lr: float,
+    steps: int,
+    weight_decay: float = 0.0,
+    keep_weights: bool = False,
+) -> Trajectory:
+    """Gradient descent on the factors of a deep linear network (eq. (6) of the paper).
+
+    Each step computes ``G = nabla L^1(W_e)`` with :func:`linnet.lp_loss_grad`
+    and applies :func:`linnet.deep_gd_step`.
+
+    Parameters
+    ----------
+    weights : sequence of array_like
+        Initial ``[W_1, ..., W_N]``.
+    X, y, p
+        Data and exponent of the ``l_p`` loss (see :func:`linnet.lp_loss`).
+    lr : float
+        Learning rate ``eta > 0``.
+    steps : int
+        Number of steps, ``>= 0``.
+    weight_decay : float, default 0
+    keep_weights : bool, default False
+        Also record the factors after every step.
+
+    Returns
+    -------
+    Trajectory
+
+    Raises
+    ------
+    DivergenceError
+        If the loss or the weights stop being finite.
+
+    Examples
+    --------
+    >>> from linnet import balanced_factors
+    >>> X, y = np.eye(2), np.array([1.0, -1.0])
+    >>> run = train_deep(balanced_factors(np.array([[0.5, 0.5]]), 2), X, y, 2, 0.5, 200)
+    >>> bool(run.loss[-1] < 1e-6), run.W_e.shape
+    (True, (201, 1, 2))
+    """
+    mats = as_weights(weights)
+    X_, y_, p_, eta, n_steps = _check_run(X, y, p, lr, steps)
+    decay = as_weight_decay(weight_decay)
+    W = end_to_end(mats)
+    history_W, history_loss = [W], [lp_loss(W, X_, y_, p_)]  # bad shapes raise ValueError here
+    history_imbalance = [balancedness(mats)]
+    history_weights = [mats] if keep_weights else []
+    for step in range(1, n_steps + 1):
+        mats = deep_gd_step(mats, _grad(W, X_, y_, p_, step, eta), eta, decay)
+        _finite_or_raise(mats, step, eta)
+        W = end_to_end(mats)
+        history_W.append(W)
+        history_loss.append(_loss(W, X_, y_, p_, step, eta))
+        history_imbalance.append(balancedness(mats))
+        if keep_weights:
+            history_weights.append(mats)
+    return Trajectory(
+        W_e=np.array(history_W),
+        loss=np.array(history_loss),
+        imbalance=np.array(history_imbalance),
+        weights=history_weights,
+    )
+
+
+def train_end_to_end(
+    W_e: ArrayLike,
+    X: ArrayLike,
+    y: ArrayLike,
+    p: int,
+    depth: int,
+    lr: float,
+    steps: int,
+    weight_decay: float = 0.0,
+) -> Trajectory:
+    """Iterate the end-to-end update rule (eq. (10) of the paper) on the ``l_p`` loss.
+
+    ``depth == 1`` is plain gradient descent on ``W_e``.
+
+    Parameters
+    ----------
+    W_e : array_like, shape (k, d)
+        Initial end-to-end matrix.
+    X, y, p
+        Data and exponent of the ``l_p`` loss.
+    depth : int
+        ``N >= 1``.
+    lr : float
+    steps : int
+    weight_decay : float, default 0
+
+    Returns
+    -------
+    Trajectory
+        ``imbalance`` and ``weights`` are empty: there are no factors.
+
+    Raises
+    ------
+    DivergenceError
+        If the loss or ``W_e`` stop being finite.
+
+    Examples
+    --------
+    >>> X, y = np.eye(2), np.array([1.0, -1.0])
+    >>> run = train_end_to_end(np.array([[0.5, 0.5]]), X, y, 2, depth=2, lr=0.5, steps=200)
+    >>> bool(run.loss[-1] < 1e-6)
+    True
+    """
+    W = as_matrix("W_e", W_e)
+    X_, y_, p_, eta, n_steps = _check_run(X, y, p, lr, steps)
+    N = as_depth(depth)
+    decay = as_weight_decay(weight_decay)
+    history_W, history_loss = [W], [lp_loss(W, X_, y_, p_)]  # bad shapes raise ValueError here
+    for step in range(1, n_steps + 1):
+        W = end_to_end_update(W, _grad(W, X_, y_, p_, step, eta), N, eta, decay)
+        _finite_or_raise([W], step, eta)
+        history_W.append(W)
+        history_loss.append(_loss(W, X_, y_, p_, step, eta))
+    return Trajectory(W_e=np.array(history_W), loss=np.array(history_loss))

@@ -1,0 +1,130 @@
+r"""The paper's warm-up (Section 3): one extra scalar, ``w = w_1 * omega_2``.
+
+Replace the linear predictor ``w`` of an ``l_p`` regression by ``w_1 omega_2``
+with ``w_1`` a vector and ``omega_2`` a scalar: a depth-2 linear network with
+one hidden unit, so gradient descent on ``(w_1, omega_2)`` is
+:func:`linnet.deep_gd_step` on ``[w_1[None, :], [[omega_2]]]``.  One step
+moves ``w`` by
+
+.. math::
+
+   w' = w - \rho \nabla - \eta (w_1^\top \nabla) w_1 + \eta^2 \omega_2 (w_1^\top \nabla) \nabla,
+   \qquad \rho = \eta\,\omega_2^2,
+
+an adaptive learning rate plus a term along ``w`` that, unrolled, is a
+weighted sum of past gradients (momentum-like memory).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from ._validation import FloatArray, as_finite_array, as_lr, as_real, same_shape
+
+__all__ = ["WarmupStep", "warmup_memory", "warmup_step_terms"]
+
+
+class WarmupStep(NamedTuple):
+    """The three terms of one warm-up step: ``w' = w - rho * grad - along_w + second_order``."""
+
+    rho: float
+    along_w: FloatArray
+    second_order: FloatArray
+
+
+def warmup_step_terms(w1: ArrayLike, omega2: float, grad: ArrayLike, lr: float) -> WarmupStep:
+    r"""Decompose one gradient step on ``(w_1, omega_2)`` as seen by ``w = w_1 omega_2``.
+
+    Section 3 of the paper: with ``nabla = nabla L(w)`` at ``w = w_1 omega_2``,
+
+    ``w_1 omega_2 -> (w_1 - eta omega_2 nabla)(omega_2 - eta w_1^T nabla)
+    = w - rho nabla - eta (w_1^T nabla) w_1 + eta^2 omega_2 (w_1^T nabla) nabla``
+
+    with the adaptive learning rate ``rho = eta omega_2^2``.  The term along
+    ``w_1`` (parallel to ``w``) carries the memory of past gradients.
+
+    Parameters
+    ----------
+    w1 : array_like, shape (d,)
+    omega2 : float
+    grad : array_like, shape (d,)
+        ``nabla L`` at ``w = w1 * omega2``.
+    lr : float
+        ``eta > 0``.
+
+    Returns
+    -------
+    WarmupStep
+        ``rho``, ``along_w = eta (w_1^T nabla) w_1`` and
+        ``second_order = eta^2 omega_2 (w_1^T nabla) nabla``.
+
+    Examples
+    --------
+    >>> terms = warmup_step_terms(np.array([1.0, 0.0]), 2.0, np.array([1.0, 1.0]), lr=0.1)
+    >>> terms.rho, terms.along_w, terms.second_order
+    (0.4, array([0.1, 0. ]), array([0.02, 0.02]))
+    """
+    v = as_finite_array("w1", w1, 1)
+    g = as_finite_array("grad", grad, 1)
+    same_shape("grad", g, v.shape, "w1")
+    scalar = as_real("omega2", omega2)
+    eta = as_lr(lr)
+    inner = float(v @ g)
+    return WarmupStep(
+        rho=eta * scalar**2,
+        along_w=eta * inner * v,
+        second_order=eta**2 * scalar * inner * g,
+    )
+
+
+def warmup_memory(
+    w1_history: ArrayLike, omega2_history: ArrayLike, grad_history: ArrayLike, lr: float
+) -> FloatArray:
+    r"""The memory coefficients ``mu[t, tau]`` of the unrolled warm-up dynamics.
+
+    Since ``w_1^{(t)} = w_1^{(0)} - eta sum_{tau<t} omega_2^{(tau)} nabla^{(tau)}``
+    exactly, the term along ``w`` of :func:`warmup_step_terms` unrolls into
+
+    ``w^{(t+1)} = w^{(t)} - rho^{(t)} nabla^{(t)} - sum_{tau<t} mu^{(t,tau)} nabla^{(tau)}
+    - eta (w_1^{(t)T} nabla^{(t)}) w_1^{(0)}
+    + eta^2 omega_2^{(t)} (w_1^{(t)T} nabla^{(t)}) nabla^{(t)}``
+
+    with ``mu^{(t,tau)} = -eta^2 (w_1^{(t)T} nabla^{(t)}) omega_2^{(tau)}``: past
+    gradients re-applied, as in momentum (Section 3 of the paper).
+
+    Parameters
+    ----------
+    w1_history : array_like, shape (T, d)
+        ``w_1^{(t)}`` for ``t = 0..T-1``.
+    omega2_history : array_like, shape (T,)
+    grad_history : array_like, shape (T, d)
+        ``nabla^{(t)}`` at ``w^{(t)} = w_1^{(t)} omega_2^{(t)}``.
+    lr : float
+
+    Returns
+    -------
+    ndarray, shape (T, T)
+        ``mu[t, tau]`` for ``tau < t``, zero on and above the diagonal.
+
+    Examples
+    --------
+    >>> mu = warmup_memory([[1.0], [1.0]], [1.0, 2.0], [[1.0], [1.0]], lr=0.1)
+    >>> mu
+    array([[ 0.  ,  0.  ],
+           [-0.01,  0.  ]])
+    """
+    W1 = as_finite_array("w1_history", w1_history, 2)
+    omegas = as_finite_array("omega2_history", omega2_history, 1)
+    grads = as_finite_array("grad_history", grad_history, 2)
+    same_shape("grad_history", grads, W1.shape, "w1_history")
+    if omegas.shape != (W1.shape[0],):
+        raise ValueError(
+            f"omega2_history must have shape ({W1.shape[0]},) to match w1_history, "
+            f"got {omegas.shape}"
+        )
+    eta = as_lr(lr)
+    inner = np.einsum("td,td->t", W1, grads)
+    return np.tril(-(eta**2) * np.outer(inner, omegas), k=-1)
