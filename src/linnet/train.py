@@ -150,9 +150,11 @@ def train_deep(
     history_imbalance = [balancedness(mats)]
     history_weights = [mats] if keep_weights else []
     for step in range(1, n_steps + 1):
-        mats = deep_gd_step(mats, _grad(W, X_, y_, p_, step, eta), eta, decay)
-        _finite_or_raise(mats, step, eta)
-        W = end_to_end(mats)
+        with np.errstate(over="ignore", invalid="ignore"):  # checked just below
+            mats = deep_gd_step(mats, _grad(W, X_, y_, p_, step, eta), eta, decay)
+            _finite_or_raise(mats, step, eta)
+            W = end_to_end(mats)
+        _finite_or_raise([W], step, eta)
         history_W.append(W)
         history_loss.append(_loss(W, X_, y_, p_, step, eta))
         history_imbalance.append(balancedness(mats))
@@ -215,7 +217,8 @@ def train_end_to_end(
     decay = as_weight_decay(weight_decay)
     history_W, history_loss = [W], [lp_loss(W, X_, y_, p_)]  # bad shapes raise ValueError here
     for step in range(1, n_steps + 1):
-        W = end_to_end_update(W, _grad(W, X_, y_, p_, step, eta), N, eta, decay)
+        with np.errstate(over="ignore", invalid="ignore"):  # checked just below
+            W = end_to_end_update(W, _grad(W, X_, y_, p_, step, eta), N, eta, decay)
         _finite_or_raise([W], step, eta)
         history_W.append(W)
         history_loss.append(_loss(W, X_, y_, p_, step, eta))
