@@ -1,0 +1,77 @@
+"""SymPy helpers for the book's symbolic derivations (needs sympy; not imported by ``linnet``).
+
+The chapters prove identities on small symbolic matrices.  These helpers build
+the symbolic objects once, so that every chapter differentiates the same way:
+the factor gradients come from SymPy's own entry-wise differentiation of
+``<G, W_N ... W_1>``, never from the formula being checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sympy as sp
+
+__all__ = ["entrywise_layer_gradients", "symbolic_factors", "symbolic_matrix", "symbolic_product"]
+
+
+def symbolic_matrix(name: str, rows: int, cols: int, **assumptions: bool) -> sp.Matrix:
+    """A ``rows x cols`` matrix of symbols ``name_ij`` (1-based indices).
+
+    Examples
+    --------
+    >>> symbolic_matrix("a", 1, 2)
+    Matrix([[a_11, a_12]])
+    """
+    return sp.Matrix(rows, cols, lambda i, j: sp.Symbol(f"{name}_{i + 1}{j + 1}", **assumptions))
+
+
+def symbolic_factors(shapes: Sequence[tuple[int, int]], name: str = "w") -> list[sp.Matrix]:
+    """Symbolic factors ``[W_1, ..., W_N]`` with ``W_j`` of shape ``shapes[j-1] = (n_j, n_{j-1})``.
+
+    Examples
+    --------
+    >>> [W.shape for W in symbolic_factors([(3, 2), (1, 3)])]
+    [(3, 2), (1, 3)]
+    """
+    for j in range(1, len(shapes)):
+        if shapes[j][1] != shapes[j - 1][0]:
+            raise ValueError(f"shapes do not chain: {shapes[j - 1]} then {shapes[j]}")
+    return [symbolic_matrix(f"{name}{j + 1}", *shape, real=True) for j, shape in enumerate(shapes)]
+
+
+def symbolic_product(mats: Sequence[sp.Matrix], size: int) -> sp.Matrix:
+    """``mats[-1] * ... * mats[0]``, or the ``size x size`` identity when ``mats`` is empty.
+
+    Examples
+    --------
+    >>> symbolic_product([], 2)
+    Matrix([
+    [1, 0],
+    [0, 1]])
+    """
+    result = sp.eye(size)
+    for mat in mats:
+        result = mat * result
+    return result
+
+
+def entrywise_layer_gradients(factors: Sequence[sp.Matrix], G: sp.Matrix) -> list[sp.Matrix]:
+    """``dL^N/dW_j`` for ``L^1(W) = <G, W>``, by differentiating every entry with SymPy.
+
+    By the chain rule only the gradient ``G`` of ``L^1`` at ``W_e`` enters the
+    gradient of each factor, so the linear loss with a symbolic ``G`` stands for
+    any differentiable ``L^1``.
+
+    Examples
+    --------
+    >>> W1, W2 = symbolic_factors([(1, 1), (1, 1)])
+    >>> g = sp.Symbol("g")
+    >>> entrywise_layer_gradients([W1, W2], sp.Matrix([[g]]))
+    [Matrix([[g*w2_11]]), Matrix([[g*w1_11]])]
+    """
+    W_e = symbolic_product(factors, factors[0].shape[1])
+    if G.shape != W_e.shape:
+        raise ValueError(f"G must have the shape of W_e, {W_e.shape}, got {G.shape}")
+    loss = (G.T * W_e).trace()
+    return [W.applyfunc(lambda entry: sp.diff(loss, entry)) for W in factors]
