@@ -13,7 +13,6 @@ Needs ``ipywidgets`` and ``matplotlib`` (not imported by ``linnet`` itself).
 from __future__ import annotations
 
 import io
-import itertools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -117,9 +116,13 @@ def live_explorer(
     output = widgets.Output()
 
     def update(**values: Any) -> None:
-        fig = render(**values)
         with output:
             output.clear_output(wait=True)
+            try:
+                fig = render(**values)
+            except (ArithmeticError, ValueError) as error:  # e.g. DivergenceError: say why
+                print(f"No figure for {values}: {error}")
+                return
             display_figure(fig)
 
     widgets.interactive_output(update, dict(controls))
@@ -132,15 +135,3 @@ def display_figure(fig: Figure) -> None:
 
     display(fig)
     plt.close(fig)
-
-
-def grid_product(controls: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
-    """Every combination of control values, as keyword dictionaries.
-
-    Examples
-    --------
-    >>> grid_product({"a": [1, 2], "b": [3]})
-    [{'a': 1, 'b': 3}, {'a': 2, 'b': 3}]
-    """
-    names = list(controls)
-    return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*controls.values())]
