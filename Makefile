@@ -26,6 +26,7 @@ book: $(STAMP)
 
 ## make test: everything pytest knows about (see [tool.pytest.ini_options] in pyproject.toml).
 test: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest
 
 ## make lab: JupyterLab with live widgets on the notebooks in book/.

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import linnet
+from linnet.data import make_regression
 
 W = np.ones((2, 3))
 G = np.ones((2, 3))
@@ -118,6 +119,15 @@ CASES = [
         ValueError,
         "grad_history",
     ),
+]
+
+# Helpers outside the formula API: synthetic data.
+CASES += [
+    (lambda: make_regression(0, 2), ValueError, "m"),
+    (lambda: make_regression(5, 2, noise=-1.0), ValueError, "noise"),
+    (lambda: make_regression(5, 2, feature_scales=[1.0]), ValueError, "feature_scales"),
+    (lambda: make_regression(5, 2, feature_scales=[1.0, -1.0]), ValueError, "feature_scales"),
+    (lambda: make_regression(5, 2, seed=-3), ValueError, "seed"),
 ]
 
 

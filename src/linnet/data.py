@@ -62,7 +62,9 @@ def make_regression(
         raise ValueError(f"noise must be >= 0, got {noise}")
     scales = np.ones(d_) if feature_scales is None else np.asarray(feature_scales, dtype=float)
     if scales.shape != (d_,) or not np.all(np.isfinite(scales)) or np.any(scales <= 0):
-        raise ValueError(f"feature_scales must be {d_} positive finite numbers, got {feature_scales}")
+        raise ValueError(
+            f"feature_scales must be {d_} positive finite numbers, got {feature_scales}"
+        )
     rng = np.random.default_rng(as_int("seed", seed, 0))
     X = rng.standard_normal((m_, d_)) * scales
     W_star = rng.standard_normal((k_, d_))
