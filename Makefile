@@ -9,7 +9,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 JB     := $(BIN)/jupyter-book
 
-.PHONY: book test lab lint bench lock clean
+ASSETS := _build/assets/vendor
+
+.PHONY: book test lab lint bench lock clean assets
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,8 +19,21 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
+## Front-end files the book serves itself (MathJax 3, the ipywidgets HTML manager, RequireJS),
+## from the npm registry, pinned with integrity hashes in package-lock.json.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+
+assets: node_modules/.package-lock.json book/_ext/widgets-setup.js
+	rm -rf _build/assets && mkdir -p $(ASSETS)/mathjax $(ASSETS)/html-manager
+	cp -R node_modules/mathjax/es5/. $(ASSETS)/mathjax/
+	find node_modules/@jupyter-widgets/html-manager/dist -maxdepth 1 -type f ! -name '*.map' \
+	    -exec cp {} $(ASSETS)/html-manager/ \;
+	cp node_modules/requirejs/require.js $(ASSETS)/require.js
+	cp book/_ext/widgets-setup.js $(ASSETS)/widgets-setup.js
+
 ## make book: execute every notebook and build the HTML book; fails on any warning or cell error.
-book: $(STAMP)
+book: $(STAMP) assets
 	rm -rf _build/html
 	$(JB) build . --builder html -W -n --keep-going
 	@test -f _build/html/index.html || { echo "error: _build/html/index.html was not produced" >&2; exit 1; }
@@ -48,4 +63,4 @@ lock:
 	rm -rf _lockenv build
 
 clean:
-	rm -rf _build .pytest_cache .hypothesis
+	rm -rf _build .pytest_cache .hypothesis node_modules

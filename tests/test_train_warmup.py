@@ -145,16 +145,30 @@ def test_widget_helpers_build_linked_stacks():
         ax.plot([0, 1], [a, b])
         return fig
 
-    box = precomputed_explorer(render, {"a": [1, 2, 3], "b": [0.5, 1.5]})
+    box = precomputed_explorer(render, {"a": [1, 2, 3], "b": [0.5, 1.5]}, alt="Line")
     sliders = [c for c in box.children if isinstance(c, w.SelectionSlider)]
     stack = box.children[-1]
     assert len(calls) == 6 and len(sliders) == 2
     assert isinstance(stack, w.Stack) and len(stack.children) == 3
     assert all(isinstance(c, w.Stack) and len(c.children) == 2 for c in stack.children)
+    frames = [frame for inner in stack.children for frame in inner.children]
+    assert all(isinstance(f, w.HTML) for f in frames)
+    assert all('src="data:image/png;base64,iVBORw0KGgo' in f.value for f in frames)  # PNG magic
+    assert 'alt="Line (a = 3, b = 1.5)"' in frames[-1].value
+    # Every stack follows its slider through a client-side link (no kernel needed): look for
+    # the LinkModels in the widget state that a static page embeds.
+    from ipywidgets.embed import embed_data
+
+    state = embed_data(views=[box])["manager_state"]["state"]
+    linked = {
+        (m["state"]["source"][0], m["state"]["target"][0])
+        for m in state.values()
+        if m["model_name"] == "LinkModel"
+    }
+    assert (f"IPY_MODEL_{sliders[0].model_id}", f"IPY_MODEL_{stack.model_id}") in linked
     assert all(
-        isinstance(i, w.Image) and i.value[:4] == b"\x89PNG"
-        for c in stack.children
-        for i in c.children
+        (f"IPY_MODEL_{sliders[1].model_id}", f"IPY_MODEL_{inner.model_id}") in linked
+        for inner in stack.children
     )
     with pytest.raises(ValueError, match="at least two values"):
         precomputed_explorer(render, {"a": [1]})

@@ -1,7 +1,7 @@
 """Input checks shared by every public function of :mod:`linnet`.
 
 Each checker either returns a clean value (a finite ``float64`` array, a plain
-``int``) or raises :class:`TypeError` / :class:`ValueError` with a message that
+``int``) or raises ``TypeError`` / ``ValueError`` with a message that
 names the offending argument and says what was expected.  Nothing downstream
 has to worry about NaN, infinities or ragged shapes.
 """

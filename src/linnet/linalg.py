@@ -72,7 +72,7 @@ def psd_power(A: ArrayLike, alpha: Any) -> FloatArray:
     Notes
     -----
     Eigenvalues with ``|lambda| <= 10 n eps max|lambda|`` are set to exactly zero
-    before the power is taken (see :func:`zero_tolerance`).
+    before the power is taken (see :func:`linnet.linalg.zero_tolerance`).
 
     Examples
     --------

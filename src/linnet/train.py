@@ -43,14 +43,15 @@ class Trajectory:
 
     Attributes
     ----------
-    W_e : ndarray, shape (steps + 1, k, d)
-        The end-to-end matrix after each step.
-    loss : ndarray, shape (steps + 1,)
-        The ``l_p`` loss after each step.
-    imbalance : ndarray, shape (steps + 1, N - 1)
-        :func:`linnet.balancedness` after each step (deep runs only; empty otherwise).
-    weights : list of list of ndarray
-        The factors after each step, if ``keep_weights=True`` was passed.
+    W_e
+        Array of shape ``(steps + 1, k, d)``: the end-to-end matrix after each step.
+    loss
+        Array of shape ``(steps + 1,)``: the ``l_p`` loss after each step.
+    imbalance
+        Array of shape ``(steps + 1, N - 1)``: :func:`linnet.balancedness` after each
+        step (deep runs only; empty otherwise).
+    weights
+        List of ``[W_1, ..., W_N]`` after each step, if ``keep_weights=True`` was passed.
     """
 
     W_e: FloatArray

@@ -4,7 +4,7 @@ A static page has no kernel, so a Python callback can never run there.
 :func:`precomputed_explorer` therefore renders a figure for every point of a
 small grid of control values when the notebook is executed, and switches
 between them in the browser: each slider's ``index`` is linked client-side
-(``jslink``) to the ``selected_index`` of a ``Stack`` of ``Image`` widgets.
+(``jslink``) to the ``selected_index`` of a ``Stack`` of picture frames.
 :func:`live_explorer` is the ordinary kernel-backed version for Jupyter.
 
 Needs ``ipywidgets`` and ``matplotlib`` (not imported by ``linnet`` itself).
@@ -12,6 +12,8 @@ Needs ``ipywidgets`` and ``matplotlib`` (not imported by ``linnet`` itself).
 
 from __future__ import annotations
 
+import base64
+import html
 import io
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -50,6 +52,7 @@ def precomputed_explorer(
     labels: Mapping[str, str] | None = None,
     dpi: int = 80,
     note: str = STATIC_NOTE,
+    alt: str = "Precomputed figure",
 ) -> widgets.VBox:
     """Sliders over a grid of values, switching between precomputed figures client-side.
 
@@ -67,11 +70,14 @@ def precomputed_explorer(
         Resolution of the embedded images.
     note : str
         Shown under the sliders, saying that the figures are precomputed.
+    alt : str
+        Start of each image's alternative text; the control values are appended.
 
     Returns
     -------
     ipywidgets.VBox
-        Sliders, the note, and nested ``Stack`` widgets of ``Image`` frames.
+        Sliders, the note, and nested ``Stack`` widgets whose leaves are ``HTML``
+        widgets holding one PNG each (with alt text).
     """
     _check_controls(controls)
     names = list(controls)
@@ -90,7 +96,13 @@ def precomputed_explorer(
 
     def build(level: int, chosen: dict[str, Any]) -> widgets.Widget:
         if level == len(names):
-            return widgets.Image(value=figure_png(render(**chosen), dpi=dpi), format="png")
+            described = ", ".join(f"{labels.get(k, k)} = {v}" for k, v in chosen.items())
+            png = base64.b64encode(figure_png(render(**chosen), dpi=dpi)).decode("ascii")
+            text = html.escape(f"{alt} ({described})", quote=True)
+            # An HTML widget (not Image) so that the picture carries its own alt text.
+            return widgets.HTML(
+                f'<img class="linnet-frame" src="data:image/png;base64,{png}" alt="{text}">'
+            )
         name = names[level]
         children = [build(level + 1, {**chosen, name: v}) for v in controls[name]]
         stack = widgets.Stack(children=children, selected_index=0)

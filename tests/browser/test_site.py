@@ -1,0 +1,225 @@
+"""The rendered book in a real browser: every page of the table of contents.
+
+For each page: it loads with no failed request, no request leaving localhost and no console
+error (beyond the allow-list below); every equation is typeset by MathJax; every image has
+loaded; every internal link and anchor resolves; axe-core finds no serious or critical
+accessibility violation. On chapter pages the widgets render and moving a slider changes the
+figure. The search page finds a known word. A full-page screenshot of each chapter is saved in
+``_build/screenshots/`` for humans.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlparse
+
+import pytest
+
+from .conftest import AXE, SCREENSHOTS, toc_pages
+
+PAGES = toc_pages()
+CHAPTERS = [page for page in PAGES if re.match(r"book/\d\d_", page)]
+
+# Console messages that are not errors of this book (each with its reason).
+CONSOLE_ALLOW = [
+    # none so far
+]
+
+
+class IdCollector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if name in ("id", "name") and value:
+                self.ids.add(value)
+
+
+def ids_in(path: Path) -> set[str]:
+    collector = IdCollector()
+    collector.feed(path.read_text(encoding="utf-8"))
+    return collector.ids
+
+
+def open_page(browser, base_url: str, page_path: str):
+    """Open a page, recording failed requests, external requests and console errors."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    problems: list[str] = []
+    host = urlparse(base_url).netloc
+
+    def route(route_obj):
+        url = route_obj.request.url
+        if urlparse(url).scheme in ("data", "blob") or urlparse(url).netloc == host:
+            route_obj.continue_()
+        else:
+            problems.append(f"request leaves the site: {url}")
+            route_obj.abort()
+
+    page.route("**/*", route)
+    page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url} ({r.failure})"))
+    page.on(
+        "response",
+        lambda r: problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None,
+    )
+    page.on(
+        "console",
+        lambda m: (
+            problems.append(f"console {m.type}: {m.text}")
+            if m.type == "error" and not any(a in m.text for a in CONSOLE_ALLOW)
+            else None
+        ),
+    )
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.goto(urljoin(base_url, page_path), wait_until="load")
+    page.wait_for_load_state("networkidle")
+    return context, page, problems
+
+
+def wait_for_mathjax(page) -> None:
+    page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
+    page.evaluate("() => MathJax.startup.promise")
+
+
+@pytest.fixture(scope="module", params=PAGES)
+def loaded(request, browser, base_url):
+    context, page, problems = open_page(browser, base_url, request.param)
+    if page.query_selector(".math"):
+        wait_for_mathjax(page)
+    time.sleep(0.3)  # let widget views render after the manager has loaded
+    yield request.param, page, problems
+    context.close()
+
+
+def test_page_loads_cleanly(loaded):
+    page_path, _, problems = loaded
+    assert problems == [], f"{page_path}:\n" + "\n".join(problems)
+
+
+def test_math_is_typeset(loaded):
+    page_path, page, _ = loaded
+    untypeset = page.evaluate(
+        """() => [...document.querySelectorAll('span.math, div.math')]
+                 .filter(el => !el.querySelector('mjx-container'))
+                 .map(el => el.textContent.slice(0, 60))"""
+    )
+    assert untypeset == [], f"{page_path}: raw TeX left in {untypeset}"
+    text = page.inner_text("article")
+    leftovers = [m for m in re.findall(r"\\\(|\\\[|\$\$", text)]
+    assert leftovers == [], f"{page_path}: TeX delimiters left in the text"
+
+
+def test_display_equations_fit_the_column(loaded):
+    page_path, page, _ = loaded
+    too_wide = page.evaluate(
+        """() => [...document.querySelectorAll('mjx-container[display="true"]')]
+                 .filter(el => el.scrollWidth > el.clientWidth + 2)
+                 .map(el => el.textContent.slice(0, 50))"""
+    )
+    assert too_wide == [], f"{page_path}: equations wider than the text column: {too_wide}"
+
+
+def test_images_load(loaded):
+    page_path, page, _ = loaded
+    broken = page.evaluate(
+        """() => [...document.images]
+                 .filter(img => !(img.complete && img.naturalWidth > 0))
+                 .map(img => img.src.slice(0, 80))"""
+    )
+    assert broken == [], f"{page_path}: images that did not load: {broken}"
+
+
+def test_internal_links_resolve(loaded, site, base_url):
+    page_path, page, _ = loaded
+    hrefs = page.evaluate("() => [...document.querySelectorAll('a[href]')].map(a => a.href)")
+    host = urlparse(base_url).netloc
+    missing = []
+    for href in set(hrefs):
+        url = urlparse(href)
+        if url.netloc != host:
+            continue
+        target = site / unquote(url.path).lstrip("/")
+        if target.is_dir():
+            target = target / "index.html"
+        if not target.exists():
+            missing.append(href)
+        elif url.fragment and target.suffix == ".html" and url.fragment not in ids_in(target):
+            missing.append(href)
+    assert missing == [], f"{page_path}: broken internal links {sorted(missing)}"
+
+
+def test_accessibility_axe(loaded):
+    page_path, page, _ = loaded
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    serious = [
+        f"{v['id']} ({v['impact']}): {v['help']} -- e.g. {v['nodes'][0]['target']}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert serious == [], f"{page_path}:\n" + "\n".join(serious)
+
+
+def test_figures_have_alt_text(loaded):
+    page_path, page, _ = loaded
+    missing = page.evaluate(
+        """() => [...document.querySelectorAll('figure img')]
+                 .filter(img => !(img.alt && img.alt.trim().length > 10))
+                 .map(img => img.src.slice(-40))"""
+    )
+    assert missing == [], f"{page_path}: figure images without alt text: {missing}"
+
+
+def test_headings_in_order(loaded):
+    page_path, page, _ = loaded
+    levels = page.evaluate(
+        "() => [...document.querySelectorAll('article h1, article h2, article h3, article h4')]"
+        ".map(h => Number(h.tagName[1]))"
+    )
+    assert levels and levels[0] == 1, f"{page_path}: first heading is not h1"
+    jumps = [(a, b) for a, b in itertools.pairwise(levels) if b > a + 1]
+    assert jumps == [], f"{page_path}: heading levels skip: {jumps}"
+
+
+@pytest.mark.parametrize("page_path", CHAPTERS)
+def test_widget_slider_changes_figure(browser, base_url, page_path):
+    context, page, problems = open_page(browser, base_url, page_path)
+    try:
+        page.wait_for_selector(
+            ".widget-slider .noUi-handle, .widget-hslider .noUi-handle", timeout=20_000
+        )
+        explorer = page.locator(".widget-vbox").filter(has=page.locator("img.linnet-frame")).first
+        visible = explorer.locator("img:visible").first
+        before = visible.get_attribute("src")
+        handle = explorer.locator(".noUi-handle").first
+        handle.scroll_into_view_if_needed()
+        handle.focus()
+        page.keyboard.press("ArrowRight")
+        page.wait_for_timeout(500)
+        after = explorer.locator("img:visible").first.get_attribute("src")
+        assert before and after and before != after, "moving the slider did not change the figure"
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        wait_for_mathjax(page)
+        name = Path(page_path).stem
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+        explorer.screenshot(path=str(SCREENSHOTS / f"{name}-widget.png"))
+        assert problems == [], "\n".join(problems)
+    finally:
+        context.close()
+
+
+def test_search_finds_a_known_word(browser, base_url):
+    context, page, _ = open_page(browser, base_url, "search.html?q=balancedness")
+    try:
+        page.wait_for_selector("#search-results ul li, ul.search li", timeout=20_000)
+        hits = page.locator("ul.search li").count()
+        assert hits > 0
+        assert "balancedness" in page.inner_text("ul.search").lower()
+    finally:
+        context.close()
