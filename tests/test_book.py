@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -44,3 +45,41 @@ def test_config_gates_the_build():
     assert config["sphinx"]["config"]["nb_execution_raise_on_error"] is True
     assert config["execute"]["execute_notebooks"] == "force"
     assert config["only_build_toc_files"] is True
+
+
+def test_every_public_function_has_a_doctested_example():
+    import inspect
+
+    import linnet
+
+    for name in linnet.__all__:
+        obj = getattr(linnet, name)
+        if inspect.isfunction(obj):
+            _, _, examples = obj.__doc__.partition("Examples\n    --------\n")
+            assert ">>> " in examples, f"linnet.{name} has no doctested example"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_chapter_page_weight(path):
+    # Embedded images (figures + precomputed widget frames) stay under 3 MB per chapter.
+    page = ROOT / "_build" / "html" / path.relative_to(ROOT).with_suffix(".html")
+    if not page.exists():
+        pytest.skip("the book is not built (run `make book`)")
+    html = page.read_text(encoding="utf-8")
+    embedded = sum(len(m) * 3 // 4 for m in re.findall(r"base64,([A-Za-z0-9+/=]+)", html))
+    embedded += sum(len(b["data"]) * 3 // 4 for b in _widget_buffers(html))
+    linked = sum(
+        (page.parent / src).stat().st_size
+        for src in set(re.findall(r'<img[^>]+src="([^"]+\.png)"', html))
+    )
+    assert embedded + linked < 3_000_000, f"{path.name}: {(embedded + linked) / 1e6:.1f} MB"
+
+
+def _widget_buffers(html: str) -> list[dict]:
+    match = re.search(
+        r'<script type="application/vnd.jupyter.widget-state\+json">(.*?)</script>', html, re.S
+    )
+    if not match:
+        return []
+    state = json.loads(match.group(1))["state"]
+    return [b for model in state.values() for b in model.get("buffers", [])]

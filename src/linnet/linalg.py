@@ -46,8 +46,9 @@ def psd_power(A: ArrayLike, alpha: Any) -> FloatArray:
     r"""Real power ``A^alpha`` of a symmetric positive semi-definite matrix.
 
     Used for the factors ``[W_e W_e^T]^{(j-1)/N}`` and ``[W_e^T W_e]^{(N-j)/N}``
-    of Theorem 1 (eq. 7 of the paper) and of the preconditioner ``P_{W_e}``
-    (eq. 10).  Computed as ``V diag(lambda^alpha) V^T`` from ``numpy.linalg.eigh``.
+    of Theorem 1 of the paper and of the preconditioner ``P_{W_e}`` of its
+    Claim 1 (the end-to-end update rule, eq. (10)).  Computed as
+    ``V diag(lambda^alpha) V^T`` from ``numpy.linalg.eigh``.
 
     Parameters
     ----------

@@ -44,8 +44,8 @@ def _residuals(W_e: ArrayLike, X: ArrayLike, y: ArrayLike) -> tuple[FloatArray, 
 def lp_loss(W_e: ArrayLike, X: ArrayLike, y: ArrayLike, p: Any) -> float:
     r"""The ``l_p`` regression loss ``L(W) = (1/m) sum_i sum_c (1/p)((W x_i)_c - y_ic)^p``.
 
-    Eq. (1) of the paper (with the expectation replaced by the training average),
-    written for ``k`` outputs.
+    The loss of Section 3 of the paper (with the expectation replaced by the
+    training average), written for ``k`` outputs.
 
     Parameters
     ----------

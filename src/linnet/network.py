@@ -47,7 +47,7 @@ def _chain(mats: Sequence[FloatArray], size: int) -> FloatArray:
 
 
 def end_to_end(weights: Sequence[ArrayLike]) -> FloatArray:
-    """The end-to-end matrix ``W_e = W_N W_{N-1} ... W_1`` (eq. 4 of the paper).
+    """The end-to-end matrix ``W_e = W_N W_{N-1} ... W_1`` (Section 4 of the paper).
 
     Parameters
     ----------
@@ -80,7 +80,7 @@ def layer_gradients(weights: Sequence[ArrayLike], grad_e: ArrayLike) -> list[Flo
     r"""Gradients of ``L^N(W_1..W_N) = L^1(W_e)`` with respect to each factor.
 
     ``dL^N/dW_j = (W_N ... W_{j+1})^T G (W_{j-1} ... W_1)^T`` with
-    ``G = grad_e = nabla L^1(W_e)`` (eq. 5 of the paper; the chain rule for a
+    ``G = grad_e = nabla L^1(W_e)`` (Section 4 of the paper; the chain rule for a
     product of matrices).  Empty products are identities.
 
     Parameters
@@ -124,7 +124,7 @@ def deep_gd_step(
     lr: float,
     weight_decay: float = 0.0,
 ) -> list[FloatArray]:
-    r"""One step of gradient descent on every factor (eq. 6 of the paper).
+    r"""One step of gradient descent on every factor (Section 4 of the paper).
 
     ``W_j <- (1 - eta lambda) W_j - eta dL^N/dW_j`` for ``j = 1..N``, where the
     gradients come from :func:`layer_gradients` at the *current* weights and
@@ -170,7 +170,7 @@ def balanced_factors(
     values, take ``W_1 = E_1 S^{1/N} V^T``, ``W_j = E_j S^{1/N} E_{j-1}^T`` and
     ``W_N = U S^{1/N} E_{N-1}^T``, where ``E_j`` are the first ``r`` columns of
     the ``n_j x n_j`` identity.  Then ``W_{j+1}^T W_{j+1} = W_j W_j^T =
-    E_j S^{2/N} E_j^T`` (Definition 1, balancedness) and the product telescopes
+    E_j S^{2/N} E_j^T`` (balancedness, the assumption of Theorem 1) and the product telescopes
     to ``W_e``.
 
     Parameters
@@ -278,8 +278,8 @@ def near_zero_init(dims: Sequence[int], scale: float, rng: Any) -> list[FloatArr
 def imbalance(weights: Sequence[ArrayLike]) -> list[FloatArray]:
     """The imbalance matrices ``D_j = W_{j+1}^T W_{j+1} - W_j W_j^T``, ``j = 1..N-1``.
 
-    Definition 1 of the paper calls the factors *balanced* when every ``D_j``
-    is zero (its eq. (7) assumes this at initialisation).  Under gradient flow
+    The factors are *balanced* when every ``D_j`` is zero; Theorem 1 of the
+    paper assumes this at initialisation.  Under gradient flow
     with weight decay ``lambda``, ``dD_j/dt = -2 eta lambda D_j`` (so ``D_j`` is
     conserved without weight decay); one discrete step of gradient descent
     without weight decay adds exactly ``eta^2 (A^T A - B B^T)``, where ``A`` and
@@ -308,7 +308,7 @@ def balancedness(weights: Sequence[ArrayLike]) -> FloatArray:
     """Distance from balancedness, ``||W_{j+1}^T W_{j+1} - W_j W_j^T||_F`` for ``j = 1..N-1``.
 
     The Frobenius norms of the matrices of :func:`imbalance`: all zero exactly
-    when the factors are balanced (Definition 1 of the paper).
+    when the factors are balanced (the assumption of Theorem 1 of the paper).
 
     Parameters
     ----------

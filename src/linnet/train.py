@@ -107,7 +107,7 @@ def train_deep(
     weight_decay: float = 0.0,
     keep_weights: bool = False,
 ) -> Trajectory:
-    """Gradient descent on the factors of a deep linear network (eq. (6) of the paper).
+    """Gradient descent on the factors of a deep linear network (Section 4 of the paper).
 
     Each step computes ``G = nabla L^1(W_e)`` with :func:`linnet.lp_loss_grad`
     and applies :func:`linnet.deep_gd_step`.
