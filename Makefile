@@ -47,7 +47,7 @@ test: $(STAMP)
 
 ## make lab: JupyterLab with live widgets on the notebooks in book/.
 lab: $(STAMP)
-	$(BIN)/jupyter lab book/
+	$(BIN)/jupyter lab book/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -196,6 +196,10 @@ def test_widget_slider_changes_figure(browser, base_url, page_path):
         )
         explorer = page.locator(".widget-vbox").filter(has=page.locator("img.linnet-frame")).first
         visible = explorer.locator("img:visible").first
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        wait_for_mathjax(page)
+        name = Path(page_path).stem
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
         before = visible.get_attribute("src")
         handle = explorer.locator(".noUi-handle").first
         handle.scroll_into_view_if_needed()
@@ -204,10 +208,6 @@ def test_widget_slider_changes_figure(browser, base_url, page_path):
         page.wait_for_timeout(500)
         after = explorer.locator("img:visible").first.get_attribute("src")
         assert before and after and before != after, "moving the slider did not change the figure"
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        wait_for_mathjax(page)
-        name = Path(page_path).stem
-        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
         explorer.screenshot(path=str(SCREENSHOTS / f"{name}-widget.png"))
         assert problems == [], "\n".join(problems)
     finally:
