@@ -121,6 +121,25 @@ CASES = [
     ),
 ]
 
+_RUN = linnet.Trajectory(W_e=np.ones((3, 1, 2)), loss=np.zeros(3))
+CASES += [
+    (lambda: linnet.relative_gap(_RUN, np.ones((3, 1, 2))), TypeError, "Trajectory"),
+    (
+        lambda: linnet.relative_gap(
+            _RUN, linnet.Trajectory(W_e=np.ones((2, 1, 2)), loss=np.zeros(2))
+        ),
+        ValueError,
+        "same steps",
+    ),
+    (
+        lambda: linnet.relative_gap(
+            _RUN, linnet.Trajectory(W_e=np.zeros((3, 1, 2)), loss=np.zeros(3))
+        ),
+        ValueError,
+        "W_e = 0",
+    ),
+]
+
 # Helpers outside the formula API: synthetic data.
 CASES += [
     (lambda: make_regression(0, 2), ValueError, "m"),

@@ -24,7 +24,7 @@ from .network import (
     layer_gradients,
     near_zero_init,
 )
-from .train import DivergenceError, Trajectory, train_deep, train_end_to_end
+from .train import DivergenceError, Trajectory, relative_gap, train_deep, train_end_to_end
 from .update import (
     end_to_end_update,
     preconditioner,
@@ -52,6 +52,7 @@ __all__ = [
     "preconditioner",
     "preconditioner_eigenvalues",
     "psd_power",
+    "relative_gap",
     "single_output_update",
     "train_deep",
     "train_end_to_end",

@@ -30,7 +30,7 @@ from .losses import lp_loss, lp_loss_grad
 from .network import balancedness, deep_gd_step, end_to_end
 from .update import end_to_end_update
 
-__all__ = ["DivergenceError", "Trajectory", "train_deep", "train_end_to_end"]
+__all__ = ["DivergenceError", "Trajectory", "relative_gap", "train_deep", "train_end_to_end"]
 
 
 class DivergenceError(ArithmeticError):
@@ -224,3 +224,48 @@ def train_end_to_end(
         history_W.append(W)
         history_loss.append(_loss(W, X_, y_, p_, step, eta))
     return Trajectory(W_e=np.array(history_W), loss=np.array(history_loss))
+
+
+def relative_gap(run: Trajectory, reference: Trajectory) -> FloatArray:
+    """Relative distance of two runs' end-to-end matrices, step by step.
+
+    ``||W_e^run(t) - W_e^ref(t)||_F / ||W_e^ref(t)||_F``: how far gradient descent on the
+    factors is from the end-to-end update rule (Theorem 1 of the paper) over training.
+
+    Parameters
+    ----------
+    run, reference : Trajectory
+        Runs of equal length and shape, e.g. from :func:`train_deep` and
+        :func:`train_end_to_end`.
+
+    Returns
+    -------
+    ndarray, shape (steps + 1,)
+
+    Raises
+    ------
+    ValueError
+        If the runs differ in length or shape, or the reference passes through ``W_e = 0``.
+
+    Examples
+    --------
+    >>> a = Trajectory(W_e=np.array([[[1.0, 0.0]], [[2.0, 0.0]]]), loss=np.zeros(2))
+    >>> b = Trajectory(W_e=np.array([[[1.0, 0.0]], [[2.0, 1.0]]]), loss=np.zeros(2))
+    >>> relative_gap(a, b).round(3)
+    array([0.   , 0.447])
+    """
+    if not isinstance(run, Trajectory) or not isinstance(reference, Trajectory):
+        raise TypeError(
+            "run and reference must be Trajectory objects (from train_deep/train_end_to_end)"
+        )
+    if run.W_e.shape != reference.W_e.shape:
+        raise ValueError(
+            f"run and reference must have the same steps and W_e shape, got {run.W_e.shape} "
+            f"and {reference.W_e.shape}"
+        )
+    axes = tuple(range(1, reference.W_e.ndim))
+    size = np.linalg.norm(reference.W_e, axis=axes)
+    if np.any(size == 0):
+        raise ValueError("the reference run passes through W_e = 0: a relative gap is undefined")
+    gap: FloatArray = np.linalg.norm(run.W_e - reference.W_e, axis=axes) / size
+    return gap
