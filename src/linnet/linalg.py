@@ -19,7 +19,7 @@ from numpy.typing import ArrayLike
 
 from ._validation import FloatArray, as_matrix, as_real
 
-__all__ = ["psd_power", "zero_tolerance"]
+__all__ = ["psd_power", "snap_zeros", "zero_tolerance"]
 
 #: How many machine epsilons (times the size and the largest magnitude) an
 #: eigenvalue or singular value may be and still count as round-off of zero.
@@ -40,6 +40,20 @@ def zero_tolerance(values: FloatArray, size: int) -> float:
     """
     scale = float(np.max(np.abs(values))) if values.size else 0.0
     return ROUND_OFF_FACTOR * max(size, 1) * float(np.finfo(np.float64).eps) * scale
+
+
+def snap_zeros(values: FloatArray, size: int) -> FloatArray:
+    """``values`` with every entry of magnitude ``<= zero_tolerance(values, size)`` set to 0.
+
+    The one place where round-off of zero becomes exactly zero, for eigenvalues
+    (:func:`psd_power`) and singular values (the end-to-end update, ranks).
+
+    Examples
+    --------
+    >>> snap_zeros(np.array([2.0, 1e-17, -1e-17]), 3)
+    array([2., 0., 0.])
+    """
+    return np.where(np.abs(values) <= zero_tolerance(values, size), 0.0, values)
 
 
 def psd_power(A: ArrayLike, alpha: Any) -> FloatArray:
@@ -99,7 +113,7 @@ def psd_power(A: ArrayLike, alpha: Any) -> FloatArray:
         raise ValueError(
             f"A must be positive semi-definite, but it has eigenvalue {eigvals.min():.3g}"
         )
-    eigvals = np.where(eigvals <= tol, 0.0, eigvals)
+    eigvals = snap_zeros(eigvals, n)
     if exponent < 0 and np.any(eigvals == 0.0):
         raise ValueError(f"A is singular, so A^alpha is undefined for alpha = {exponent} < 0")
     powered: FloatArray = (eigvecs * eigvals**exponent) @ eigvecs.T

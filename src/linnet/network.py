@@ -25,7 +25,7 @@ from ._validation import (
     as_weights,
     same_shape,
 )
-from .linalg import zero_tolerance
+from .linalg import snap_zeros
 
 __all__ = [
     "balanced_factors",
@@ -215,7 +215,7 @@ def balanced_factors(
     if n_layers == 1:
         return [target.copy()]
     U, s, Vt = np.linalg.svd(target, full_matrices=False)
-    rank = int(np.sum(s > zero_tolerance(s, max(k, d))))
+    rank = int(np.count_nonzero(snap_zeros(s, max(k, d))))
     if min(hidden) < rank:
         raise ValueError(
             f"every hidden width must be >= rank(W_e) = {rank} to represent W_e, "

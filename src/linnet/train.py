@@ -9,8 +9,9 @@ of returning NaN.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -77,17 +78,13 @@ def _diverged(step: int, lr: float, detail: str) -> DivergenceError:
     )
 
 
-def _loss(W: FloatArray, X: FloatArray, y: FloatArray, p: int, step: int, lr: float) -> float:
-    # Shapes were checked at step 0, so a ValueError now can only be an overflow.
-    try:
-        return lp_loss(W, X, y, p)
-    except ValueError as exc:
-        raise _diverged(step, lr, str(exc)) from None
+def _guarded(func: Callable[..., Any], W: FloatArray, data: tuple, step: int, lr: float) -> Any:
+    """``func(W, X, y, p)``; an overflow there means the run diverged.
 
-
-def _grad(W: FloatArray, X: FloatArray, y: FloatArray, p: int, step: int, lr: float) -> FloatArray:
+    Shapes were checked at step 0, so a ``ValueError`` now can only be an overflow.
+    """
     try:
-        return lp_loss_grad(W, X, y, p)
+        return func(W, *data)
     except ValueError as exc:
         raise _diverged(step, lr, str(exc)) from None
 
@@ -152,12 +149,14 @@ def train_deep(
     history_weights = [mats] if keep_weights else []
     for step in range(1, n_steps + 1):
         with np.errstate(over="ignore", invalid="ignore"):  # checked just below
-            mats = deep_gd_step(mats, _grad(W, X_, y_, p_, step, eta), eta, decay)
+            mats = deep_gd_step(
+                mats, _guarded(lp_loss_grad, W, (X_, y_, p_), step, eta), eta, decay
+            )
             _finite_or_raise(mats, step, eta)
             W = end_to_end(mats)
         _finite_or_raise([W], step, eta)
         history_W.append(W)
-        history_loss.append(_loss(W, X_, y_, p_, step, eta))
+        history_loss.append(_guarded(lp_loss, W, (X_, y_, p_), step, eta))
         history_imbalance.append(balancedness(mats))
         if keep_weights:
             history_weights.append(mats)
@@ -219,10 +218,12 @@ def train_end_to_end(
     history_W, history_loss = [W], [lp_loss(W, X_, y_, p_)]  # bad shapes raise ValueError here
     for step in range(1, n_steps + 1):
         with np.errstate(over="ignore", invalid="ignore"):  # checked just below
-            W = end_to_end_update(W, _grad(W, X_, y_, p_, step, eta), N, eta, decay)
+            W = end_to_end_update(
+                W, _guarded(lp_loss_grad, W, (X_, y_, p_), step, eta), N, eta, decay
+            )
         _finite_or_raise([W], step, eta)
         history_W.append(W)
-        history_loss.append(_loss(W, X_, y_, p_, step, eta))
+        history_loss.append(_guarded(lp_loss, W, (X_, y_, p_), step, eta))
     return Trajectory(W_e=np.array(history_W), loss=np.array(history_loss))
 
 

@@ -30,7 +30,7 @@ from ._validation import (
     as_weight_decay,
     same_shape,
 )
-from .linalg import psd_power, zero_tolerance
+from .linalg import psd_power, snap_zeros
 
 __all__ = [
     "end_to_end_update",
@@ -42,8 +42,7 @@ __all__ = [
 
 def _singular_values(W: FloatArray) -> FloatArray:
     """Singular values (descending) with round-off zeros set to exactly 0."""
-    s = np.linalg.svd(W, compute_uv=False)
-    return np.where(s <= zero_tolerance(s, max(W.shape)), 0.0, s)
+    return snap_zeros(np.linalg.svd(W, compute_uv=False), max(W.shape))
 
 
 def _eigen_grid(s_left: FloatArray, s_right: FloatArray, depth: int) -> FloatArray:
@@ -145,7 +144,7 @@ def _preconditioned_gradient(W: FloatArray, G: FloatArray, N: int) -> FloatArray
     if N == 1:
         return G
     U, s, Vt = np.linalg.svd(W, full_matrices=False)
-    s = np.where(s <= zero_tolerance(s, max(W.shape)), 0.0, s)
+    s = snap_zeros(s, max(W.shape))
     G_V = G @ Vt.T  # (k, q)
     core = U.T @ G_V  # (q, q)
     top = s ** (2 * (N - 1) / N)  # the power on both complements (j = 1 or j = N)
