@@ -34,9 +34,10 @@ assets: node_modules/.package-lock.json book/_ext/widgets-setup.js
 
 ## make book: execute every notebook and build the HTML book; fails on any warning or cell error.
 ## --all: re-read (and so re-execute) every page even if only linnet changed.
+## LINNET_STATIC_WIDGETS=1: each explorer cell precomputes its figures (linnet.widgets.explorer).
 book: $(STAMP) assets
 	rm -rf _build/html
-	$(JB) build . --all --builder html -W -n --keep-going
+	LINNET_STATIC_WIDGETS=1 $(JB) build . --all --builder html -W -n --keep-going
 	@test -f _build/html/index.html || { echo "error: _build/html/index.html was not produced" >&2; exit 1; }
 	@echo "Book built: _build/html/index.html"
 

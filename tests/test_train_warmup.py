@@ -172,6 +172,37 @@ def test_widget_helpers_build_linked_stacks():
     )
     with pytest.raises(ValueError, match="at least two values"):
         precomputed_explorer(render, {"a": [1]})
+    # HiDPI: rendered at 2x, displayed at the figure's width at 80 dpi (1 inch -> 80 px).
+    assert 'max-width: 80px' in frames[0].value
+
+
+def test_explorer_is_live_in_a_kernel_and_precomputed_in_the_book(monkeypatch):
+    pytest.importorskip("ipywidgets")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import ipywidgets as w
+    import matplotlib.pyplot as plt
+
+    from linnet.widgets import STATIC_ENV, explorer
+
+    def render(a):
+        fig, ax = plt.subplots(figsize=(1, 1))
+        ax.plot([0, 1], [0, a])
+        return fig
+
+    monkeypatch.delenv(STATIC_ENV, raising=False)
+    live = explorer(render, {"a": [1, 2, 3]}, labels={"a": "learning rate"})
+    slider, output = live.children
+    assert isinstance(output, w.Output) and not slider.continuous_update
+    assert slider.value == 2 and slider.description == "learning rate"
+    assert slider.style.description_width == "10em"  # long labels are not cut
+    monkeypatch.setenv(STATIC_ENV, "1")
+    static = explorer(render, {"a": [1, 2, 3]})
+    assert isinstance(static.children[-1], w.Stack)
+    assert isinstance(explorer(render, {"a": [1, 2]}, static=False).children[-1], w.Output)
+    with pytest.raises(ValueError, match="at least two values"):
+        explorer(render, {"a": [1]})
 
 
 def test_public_api_is_documented():

@@ -7,6 +7,10 @@ between them in the browser: each slider's ``index`` is linked client-side
 (``jslink``) to the ``selected_index`` of a ``Stack`` of picture frames.
 :func:`live_explorer` is the ordinary kernel-backed version for Jupyter.
 
+Chapters call :func:`explorer`, once per figure: it gives the live controls in
+a kernel session and the precomputed frames when the book is built (``make
+book`` sets the environment variable ``LINNET_STATIC_WIDGETS=1``).
+
 Needs ``ipywidgets`` and ``matplotlib`` (not imported by ``linnet`` itself).
 """
 
@@ -15,6 +19,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -22,7 +27,10 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
-__all__ = ["figure_png", "live_explorer", "precomputed_explorer"]
+__all__ = ["STATIC_ENV", "explorer", "figure_png", "live_explorer", "precomputed_explorer"]
+
+#: ``make book`` sets this environment variable to ``"1"``: widgets are then precomputed.
+STATIC_ENV = "LINNET_STATIC_WIDGETS"
 
 STATIC_NOTE = (
     "Figures for these slider values were computed when the book was built. "
@@ -30,12 +38,22 @@ STATIC_NOTE = (
 )
 
 
-def figure_png(fig: Figure, dpi: int = 80) -> bytes:
-    """The PNG bytes of a matplotlib figure; the figure is closed afterwards."""
+#: Width of the controls' descriptions, so that labels such as "learning rate" are not cut.
+DESCRIPTION_WIDTH = "10em"
+
+
+def figure_png(fig: Figure, dpi: int = 160) -> tuple[bytes, int]:
+    """The PNG bytes of a matplotlib figure and its CSS width in pixels.
+
+    The picture is rendered at ``dpi`` (160 by default: twice the 80 dpi at which it is
+    displayed, for HiDPI screens); the returned width is the displayed one, the figure's
+    width in inches times 80.  The figure is closed afterwards.
+    """
     buffer = io.BytesIO()
+    css_width = round(fig.get_figwidth() * 80)
     fig.savefig(buffer, format="png", dpi=dpi)
     plt.close(fig)
-    return buffer.getvalue()
+    return buffer.getvalue(), css_width
 
 
 def _check_controls(controls: Mapping[str, Sequence[Any]]) -> None:
@@ -50,7 +68,7 @@ def precomputed_explorer(
     render: Callable[..., Figure],
     controls: Mapping[str, Sequence[Any]],
     labels: Mapping[str, str] | None = None,
-    dpi: int = 80,
+    dpi: int = 160,
     note: str = STATIC_NOTE,
     alt: str = "Precomputed figure",
 ) -> widgets.VBox:
@@ -66,8 +84,9 @@ def precomputed_explorer(
         Control name -> the values its slider offers (at least two each).
     labels : mapping of str to str, optional
         Slider descriptions (plain text: widget labels are not typeset).
-    dpi : int, default 80
-        Resolution of the embedded images.
+    dpi : int, default 160
+        Resolution of the embedded images (twice their displayed resolution, for HiDPI
+        screens).
     note : str
         Shown under the sliders, saying that the figures are precomputed.
     alt : str
@@ -88,8 +107,8 @@ def precomputed_explorer(
             value=controls[name][0],
             description=labels.get(name, name),
             continuous_update=True,
-            style={"description_width": "initial"},
-            layout=widgets.Layout(width="420px"),
+            style={"description_width": DESCRIPTION_WIDTH},
+            layout=widgets.Layout(width="100%", max_width="460px"),
         )
         for name in names
     ]
@@ -97,11 +116,13 @@ def precomputed_explorer(
     def build(level: int, chosen: dict[str, Any]) -> widgets.Widget:
         if level == len(names):
             described = ", ".join(f"{labels.get(k, k)} = {v}" for k, v in chosen.items())
-            png = base64.b64encode(figure_png(render(**chosen), dpi=dpi)).decode("ascii")
+            png, width = figure_png(render(**chosen), dpi=dpi)
+            data = base64.b64encode(png).decode("ascii")
             text = html.escape(f"{alt} ({described})", quote=True)
             # An HTML widget (not Image) so that the picture carries its own alt text.
             return widgets.HTML(
-                f'<img class="linnet-frame" src="data:image/png;base64,{png}" alt="{text}">'
+                f'<img class="linnet-frame" src="data:image/png;base64,{data}" alt="{text}" '
+                f'style="width: 100%; max-width: {width}px; height: auto">'
             )
         name = names[level]
         children = [build(level + 1, {**chosen, name: v}) for v in controls[name]]
@@ -139,6 +160,67 @@ def live_explorer(
 
     widgets.interactive_output(update, dict(controls))
     return widgets.VBox([*controls.values(), output])
+
+
+def _live_control(name: str, values: Sequence[Any], label: str) -> widgets.ValueWidget:
+    """A kernel-backed slider over ``values`` (used when no live widget is given)."""
+    return widgets.SelectionSlider(
+        options=[(f"{v:g}" if isinstance(v, float) else str(v), v) for v in values],
+        value=values[len(values) // 2],
+        description=label,
+        continuous_update=False,
+        style={"description_width": DESCRIPTION_WIDTH},
+        layout=widgets.Layout(width="100%", max_width="460px"),
+    )
+
+
+def explorer(
+    render: Callable[..., Figure],
+    grid: Mapping[str, Sequence[Any]],
+    *,
+    live: Mapping[str, widgets.ValueWidget] | None = None,
+    labels: Mapping[str, str] | None = None,
+    alt: str = "Precomputed figure",
+    static: bool | None = None,
+) -> widgets.VBox:
+    """One explorer cell for both worlds: live in Jupyter, precomputed in the built book.
+
+    Parameters
+    ----------
+    render : callable
+        ``render(**values) -> matplotlib.figure.Figure``; a thin wrapper around tested
+        ``linnet`` functions.
+    grid : mapping of str to sequence
+        Control name -> the values precomputed for the static page (at least two each).
+    live : mapping of str to ipywidgets.ValueWidget, optional
+        Kernel-backed controls for Jupyter (any value, not only the grid's). By default a
+        ``SelectionSlider`` over each control's grid values, with
+        ``continuous_update=False``.
+    labels : mapping of str to str, optional
+        Plain-text descriptions of the controls.
+    alt : str
+        Start of the alternative text of every precomputed picture.
+    static : bool, optional
+        Force one version; by default precomputed iff the environment variable
+        ``LINNET_STATIC_WIDGETS`` is ``"1"`` (``make book`` sets it).
+
+    Returns
+    -------
+    ipywidgets.VBox
+    """
+    _check_controls(grid)
+    labels = dict(labels or {})
+    if static is None:
+        static = os.environ.get(STATIC_ENV) == "1"
+    if static:
+        return precomputed_explorer(render, grid, labels=labels, alt=alt)
+    controls = dict(live) if live is not None else {
+        name: _live_control(name, values, labels.get(name, name))
+        for name, values in grid.items()
+    }
+    for control in controls.values():
+        control.style.description_width = DESCRIPTION_WIDTH
+    return live_explorer(render, controls)
 
 
 def display_figure(fig: Figure) -> None:
