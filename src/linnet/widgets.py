@@ -214,10 +214,14 @@ def explorer(
         static = os.environ.get(STATIC_ENV) == "1"
     if static:
         return precomputed_explorer(render, grid, labels=labels, alt=alt)
-    controls = dict(live) if live is not None else {
-        name: _live_control(name, values, labels.get(name, name))
-        for name, values in grid.items()
-    }
+    controls = (
+        dict(live)
+        if live is not None
+        else {
+            name: _live_control(name, values, labels.get(name, name))
+            for name, values in grid.items()
+        }
+    )
     for control in controls.values():
         control.style.description_width = DESCRIPTION_WIDTH
     return live_explorer(render, controls)
