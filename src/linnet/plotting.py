@@ -28,8 +28,8 @@ def depth_color(depth: int) -> str:
     return PALETTE[(depth - 1) % len(PALETTE)]
 
 
-#: Width of the book's text column in inches at 100 dpi (660 px): size figures to it, never
-#: wider, so that they are shown at their natural size and fonts stay >= 9 pt on screen.
+#: Width of the book's text column in inches at 100 dpi, i.e. 660 px. Size figures to it and
+#: never wider, so that they are shown at their natural size and fonts stay >= 9 pt on screen.
 COLUMN_WIDTH = 6.6
 
 

@@ -29,7 +29,7 @@ from matplotlib.figure import Figure
 
 __all__ = ["STATIC_ENV", "explorer", "figure_png", "live_explorer", "precomputed_explorer"]
 
-#: ``make book`` sets this environment variable to ``"1"``: widgets are then precomputed.
+#: The environment variable that ``make book`` sets to ``"1"`` so that widgets are precomputed.
 STATIC_ENV = "LINNET_STATIC_WIDGETS"
 
 STATIC_NOTE = (

@@ -232,3 +232,82 @@ def test_search_finds_a_known_word(browser, base_url):
         assert "balancedness" in page.inner_text("ul.search").lower()
     finally:
         context.close()
+
+
+def test_code_blocks_do_not_scroll_sideways(loaded):
+    # At desktop width (1280 px) no code cell, shown or collapsed, is wider than the column.
+    page_path, page, _ = loaded
+    too_wide = page.evaluate(
+        """() => {
+            const closed = [...document.querySelectorAll('article details:not([open])')];
+            closed.forEach(d => d.open = true);
+            const longest = pre => pre.textContent.split('\\n')
+                .reduce((a, b) => a.length > b.length ? a : b);
+            const wide = [...document.querySelectorAll('article div.highlight pre')]
+                .filter(pre => pre.scrollWidth > pre.clientWidth + 1).map(longest);
+            closed.forEach(d => d.open = false);
+            return wide;
+        }"""
+    )
+    assert too_wide == [], f"{page_path}: code wider than the column, e.g. {too_wide[:3]}"
+
+
+def test_images_are_sharp_on_hidpi_screens(loaded):
+    # Figures are rendered at twice the size at which they are displayed.
+    page_path, page, _ = loaded
+    blurry = page.evaluate(
+        """() => [...document.querySelectorAll('article img')]
+                 .filter(img => img.clientWidth > 100 && img.naturalWidth < 1.9 * img.clientWidth)
+                 .map(img => `${img.naturalWidth}px shown at ${img.clientWidth}px: `
+                             + (img.alt || img.src).slice(0, 50))"""
+    )
+    assert blurry == [], f"{page_path}: images below 2x resolution: {blurry}"
+
+
+@pytest.mark.parametrize("page_path", CHAPTERS)
+def test_phone_width_keeps_title_and_widget_readouts_visible(browser, base_url, page_path):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+    page = context.new_page()
+    try:
+        page.goto(urljoin(base_url, page_path), wait_until="load")
+        page.wait_for_selector(".widget-readout", state="attached", timeout=20_000)
+        page.wait_for_timeout(300)
+        problems = page.evaluate(
+            """() => {
+                const out = [];
+                const vw = document.documentElement.clientWidth;
+                const title = document.querySelector('article h1');
+                const t = title.getBoundingClientRect();
+                if (title.scrollWidth > title.clientWidth + 1 || t.right > vw + 1)
+                    out.push(`title clipped: ${title.textContent.slice(0, 40)}`);
+                for (const r of document.querySelectorAll('.widget-readout')) {
+                    if (r.offsetParent === null) continue;  // inside a collapsed stack
+                    const b = r.getBoundingClientRect();
+                    if (b.width < 1 || b.left < -1 || b.right > vw + 1)
+                        out.push(`readout off screen: "${r.textContent}" at ${b.left}-${b.right}`);
+                    else if (r.scrollWidth > r.clientWidth + 1)
+                        out.push(`readout cut: "${r.textContent}"`);
+                }
+                for (const d of document.querySelectorAll('.widget-label')) {
+                    if (d.offsetParent !== null && d.scrollWidth > d.clientWidth + 1)
+                        out.push(`label cut: "${d.textContent}"`);
+                }
+                return out;
+            }"""
+        )
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{Path(page_path).stem}-phone.png"))
+        assert problems == [], f"{page_path} at 390 px: {problems}"
+    finally:
+        context.close()
+
+
+def test_api_page_renders_docstring_formulas_as_math(browser, base_url):
+    context, page, problems = open_page(browser, base_url, "book/api.html")
+    try:
+        wait_for_mathjax(page)
+        typeset = page.evaluate("() => document.querySelectorAll('dl.py dd mjx-container').length")
+        assert typeset >= 10, f"only {typeset} formulas typeset in the API docstrings"
+        assert problems == [], "\n".join(problems)
+    finally:
+        context.close()

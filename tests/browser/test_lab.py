@@ -1,0 +1,118 @@
+"""The second way people read the book: the notebooks in JupyterLab (``make lab``).
+
+With the ``jupyterlab-myst`` extension from the locked environment, Lab renders MyST
+directives (definitions, theorems, proofs, exercises), labelled maths and references instead
+of showing their source. A real JupyterLab server is started on localhost and every chapter is
+opened in headless Chromium; no markdown cell may show raw directive text.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .conftest import ROOT, SCREENSHOTS
+
+CHAPTERS = sorted(p.name for p in (ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
+BIN = Path(sys.executable).parent
+# Source text that must not survive rendering (directive fences and role markers).
+RAW = re.compile(r":::\{?|```\{|\{prf:|\{eq\}`|\{numref\}`|\{cite:[tp]\}`|\{doc\}`|\{py:func\}`")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(browser, tmp_path_factory) -> Iterator[str]:
+    settings = tmp_path_factory.mktemp("lab-settings")
+    # Render every cell at once (no virtual scrolling), so that all of them can be read.
+    tracker = settings / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
+    tracker.parent.mkdir(parents=True)
+    tracker.write_text(json.dumps({"windowingMode": "none"}))
+    notices = settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    notices.parent.mkdir(parents=True)
+    notices.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    # Lab may save what it opens (autosave, trust metadata): serve a copy of the book.
+    book = tmp_path_factory.mktemp("lab-root") / "book"
+    shutil.copytree(ROOT / "book", book)
+    port = free_port()
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path_factory.mktemp("jupyter-config"))}
+    server = subprocess.Popen(
+        [
+            str(BIN / "jupyter"),
+            "lab",
+            "--no-browser",
+            "--allow-root",
+            f"--port={port}",
+            "--ServerApp.ip=127.0.0.1",
+            "--IdentityProvider.token=",
+            "--ServerApp.password=",
+            f"--ServerApp.root_dir={book}",
+            f"--LabApp.user_settings_dir={settings}",
+            f"--LabApp.workspaces_dir={tmp_path_factory.mktemp('workspaces')}",
+            "--LabApp.news_url=",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                urllib.request.urlopen(url + "api/status", timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    pytest.fail("JupyterLab did not start")
+                time.sleep(0.5)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_myst_extension_is_installed_and_enabled():
+    listing = subprocess.run(
+        [str(BIN / "jupyter"), "labextension", "list"], capture_output=True, text=True, timeout=120
+    )
+    lines = [line for line in (listing.stdout + listing.stderr).splitlines() if "myst" in line]
+    assert any("jupyterlab-myst" in line and "enabled" in line for line in lines), lines
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_notebook_in_lab_shows_no_raw_myst(browser, lab, chapter):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(f"{lab}lab/tree/{chapter}", wait_until="load")
+        page.wait_for_selector(".jp-Notebook .jp-MarkdownCell", state="attached", timeout=90_000)
+        page.wait_for_timeout(3_000)  # let every markdown cell render
+        cells = page.evaluate(
+            """() => [...document.querySelectorAll('.jp-Notebook .jp-MarkdownCell')]
+                     .map(c => (c.querySelector('.jp-RenderedMarkdown, .jp-RenderedMySTMarkdown,'
+                                + ' .myst') || c).innerText)"""
+        )
+        assert len(cells) >= 5, f"{chapter}: only {len(cells)} markdown cells rendered"
+        raw = [m.group(0) + " in: " + text[:60] for text in cells if (m := RAW.search(text))]
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"lab-{Path(chapter).stem}.png"))
+        assert raw == [], f"{chapter}: raw MyST source shown in JupyterLab: {raw[:5]}"
+    finally:
+        context.close()
