@@ -26,6 +26,22 @@ def test_jupyterlab_has_the_widget_manager_enabled():
     assert "enabled" in lines[0] and "OK" in lines[0], lines[0]
 
 
+def test_jupyterlab_renders_myst_with_jupyterlab_myst():
+    # Without it, Lab shows MyST directives and roles as raw text (tests/browser/test_lab.py
+    # opens every chapter in Lab and checks what the reader sees).
+    result = subprocess.run(
+        [str(BIN / "jupyter"), "labextension", "list"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    lines = [
+        line for line in (result.stdout + result.stderr).splitlines() if "jupyterlab-myst" in line
+    ]
+    assert lines and "enabled" in lines[0], f"jupyterlab-myst is not enabled: {lines}"
+
+
 def test_interact_notebook_executes_in_this_environment():
     nb = nbformat.v4.new_notebook()
     nb.cells = [

@@ -88,14 +88,6 @@ def lab(browser, tmp_path_factory) -> Iterator[str]:
         server.wait(timeout=30)
 
 
-def test_myst_extension_is_installed_and_enabled():
-    listing = subprocess.run(
-        [str(BIN / "jupyter"), "labextension", "list"], capture_output=True, text=True, timeout=120
-    )
-    lines = [line for line in (listing.stdout + listing.stderr).splitlines() if "myst" in line]
-    assert any("jupyterlab-myst" in line and "enabled" in line for line in lines), lines
-
-
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_notebook_in_lab_shows_no_raw_myst(browser, lab, chapter):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
