@@ -116,7 +116,7 @@ def singular_value_velocity(
 
     If ``W_e = sum_r sigma_r u_r v_r^T`` has distinct singular values and moves by
     the flow of Theorem 1 (Section 4.1 of the paper; time ``t = eta * steps``), then
-    (Arora, Cohen, Hu & Luo 2019, Theorem 3)
+    (Arora, Cohen, Hu & Luo 2019)
 
     .. math::
 
