@@ -9,6 +9,7 @@ import pytest
 
 import linnet
 from linnet.data import make_regression
+from linnet.dynamics import adagrad_step
 
 W = np.ones((2, 3))
 G = np.ones((2, 3))
@@ -147,6 +148,45 @@ CASES += [
     (lambda: make_regression(5, 2, feature_scales=[1.0]), ValueError, "feature_scales"),
     (lambda: make_regression(5, 2, feature_scales=[1.0, -1.0]), ValueError, "feature_scales"),
     (lambda: make_regression(5, 2, seed=-3), ValueError, "seed"),
+]
+
+
+# Chapters 4-5: the preconditioner's spectrum, singular-value dynamics, single output.
+CASES += [
+    (lambda: linnet.pair_eigenvalue(-1.0, 1.0, 2), ValueError, ">= 0"),
+    (lambda: linnet.pair_eigenvalue(1.0, np.nan, 2), ValueError, "NaN"),
+    (lambda: linnet.pair_eigenvalue(1.0, 1.0, 0), ValueError, "depth"),
+    (lambda: linnet.pair_eigenvalue(np.ones((2, 2, 2)), 1.0, 2), ValueError, "2-D"),
+    (lambda: linnet.singular_value_velocity(W, np.ones((3, 2)), 2), ValueError, "grad_e"),
+    (lambda: linnet.singular_value_velocity(NAN, G, 2), ValueError, "NaN"),
+    (
+        lambda: linnet.singular_value_velocity(W, G, 2, weight_decay=-1.0),
+        ValueError,
+        "weight_decay",
+    ),
+    (lambda: linnet.aligned_mode_time(0.5, 0.6, 1.0, 2), ValueError, "sigma must lie"),
+    (lambda: linnet.aligned_mode_time(1.0, 0.1, 1.0, 2), ValueError, "sigma must lie"),
+    (lambda: linnet.aligned_mode_time(0.5, 0.0, 1.0, 2), ValueError, "sigma0"),
+    (lambda: linnet.aligned_mode_time(0.5, 0.1, -1.0, 2), ValueError, "target"),
+    (lambda: linnet.aligned_mode_flow([-1.0], 0.1, 1.0, 2), ValueError, "times"),
+    (lambda: linnet.aligned_mode_flow([1.0], 1.5, 1.0, 2), ValueError, "sigma0"),
+    (lambda: linnet.aligned_mode_flow([1.0], 0.1, 1.0, 0), ValueError, "depth"),
+    (lambda: linnet.escape_time(0.1, 1.0, 2, fraction=1.0), ValueError, "fraction"),
+    (lambda: linnet.escape_time(0.1, 1.0, 2, fraction="half"), TypeError, "fraction"),
+    (lambda: linnet.escape_time_leading(0.6, 1.0, 2), ValueError, "sigma0"),
+    (lambda: linnet.escape_time_leading(0.1, 0.0, 2), ValueError, "target"),
+    (lambda: linnet.project_along(np.ones(3), np.ones(2)), ValueError, "g"),
+    (lambda: linnet.project_along(np.ones((1, 3)), np.ones((1, 3))), ValueError, "1-D"),
+    (lambda: linnet.project_along(np.ones(2), [np.inf, 0.0]), ValueError, "NaN or infinite"),
+    (lambda: linnet.single_output_terms(np.ones(3), np.ones(2), 2, 0.1), ValueError, "grad"),
+    (lambda: linnet.single_output_terms(np.ones(3), np.ones(3), 0, 0.1), ValueError, "depth"),
+    (lambda: linnet.single_output_terms(np.ones(3), np.ones(3), 2, 0.0), ValueError, "lr"),
+]
+
+CASES += [
+    (lambda: adagrad_step(np.ones(2), np.ones(3), np.zeros(2), 0.1), ValueError, "grad"),
+    (lambda: adagrad_step(np.ones(2), np.ones(2), -np.ones(2), 0.1), ValueError, "accumulator"),
+    (lambda: adagrad_step(np.ones(2), np.ones(2), np.zeros(2), 0.1, eps=0.0), ValueError, "eps"),
 ]
 
 

@@ -13,6 +13,14 @@ Conventions: ``weights = [W_1, ..., W_N]`` with ``W_j`` of shape
 column-major.
 """
 
+from .dynamics import (
+    aligned_mode_flow,
+    aligned_mode_time,
+    escape_time,
+    escape_time_leading,
+    pair_eigenvalue,
+    singular_value_velocity,
+)
 from .linalg import psd_power
 from .losses import lp_loss, lp_loss_grad
 from .network import (
@@ -24,6 +32,7 @@ from .network import (
     layer_gradients,
     near_zero_init,
 )
+from .single_output import SingleOutputTerms, project_along, single_output_terms
 from .train import DivergenceError, Trajectory, relative_gap, train_deep, train_end_to_end
 from .update import (
     end_to_end_update,
@@ -37,23 +46,32 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DivergenceError",
+    "SingleOutputTerms",
     "Trajectory",
     "WarmupStep",
+    "aligned_mode_flow",
+    "aligned_mode_time",
     "balanced_factors",
     "balancedness",
     "deep_gd_step",
     "end_to_end",
     "end_to_end_update",
+    "escape_time",
+    "escape_time_leading",
     "imbalance",
     "layer_gradients",
     "lp_loss",
     "lp_loss_grad",
     "near_zero_init",
+    "pair_eigenvalue",
     "preconditioner",
     "preconditioner_eigenvalues",
+    "project_along",
     "psd_power",
     "relative_gap",
+    "single_output_terms",
     "single_output_update",
+    "singular_value_velocity",
     "train_deep",
     "train_end_to_end",
     "warmup_memory",
