@@ -13,6 +13,7 @@ Conventions: ``weights = [W_1, ..., W_N]`` with ``W_j`` of shape
 column-major.
 """
 
+from .conservative import curl_2d, end_to_end_field, sector_loop_integral
 from .linalg import psd_power
 from .losses import lp_loss, lp_loss_grad
 from .network import (
@@ -41,8 +42,10 @@ __all__ = [
     "WarmupStep",
     "balanced_factors",
     "balancedness",
+    "curl_2d",
     "deep_gd_step",
     "end_to_end",
+    "end_to_end_field",
     "end_to_end_update",
     "imbalance",
     "layer_gradients",
@@ -53,6 +56,7 @@ __all__ = [
     "preconditioner_eigenvalues",
     "psd_power",
     "relative_gap",
+    "sector_loop_integral",
     "single_output_update",
     "train_deep",
     "train_end_to_end",
