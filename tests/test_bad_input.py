@@ -150,6 +150,46 @@ CASES += [
     (lambda: make_regression(5, 2, seed=-3), ValueError, "seed"),
 ]
 
+# Section 5 (Theorem 2): the end-to-end field, its loop integrals and curl.
+_F2 = linnet.end_to_end_field(lambda w: np.ones_like(w), 2)
+_E1, _E2, _E3 = np.eye(3)
+CASES += [
+    (lambda: linnet.end_to_end_field("grad", 2), TypeError, "grad_fn"),
+    (lambda: linnet.end_to_end_field(lambda w: w, 0), ValueError, "depth"),
+    (lambda: linnet.end_to_end_field(lambda w: w, 2.5), TypeError, "depth"),
+    (lambda: _F2(np.array([1.0, np.nan])), ValueError, "w"),
+    (lambda: _F2(np.ones((2, 2, 2))), ValueError, "w"),
+    (lambda: linnet.end_to_end_field(lambda w: np.ones(3), 2)(np.ones(2)), ValueError, "grad_fn"),
+    (lambda: linnet.end_to_end_field(lambda w: w * np.inf, 2)(np.ones(2)), ValueError, "grad_fn"),
+    (lambda: linnet.sector_loop_integral("F", 0.1, 0.2, 0.0, 1.0), TypeError, "field"),
+    (lambda: linnet.sector_loop_integral(_F2, 0.2, 0.1, 0.0, 1.0), ValueError, "r1 < r2"),
+    (lambda: linnet.sector_loop_integral(_F2, -0.1, 0.1, 0.0, 1.0), ValueError, "0 <= r1"),
+    (lambda: linnet.sector_loop_integral(_F2, 0.1, 0.2, 1.0, 1.0), ValueError, "theta1"),
+    (lambda: linnet.sector_loop_integral(_F2, 0.1, 0.2, 0.0, 7.0), ValueError, "2 pi"),
+    (lambda: linnet.sector_loop_integral(_F2, 0.1, np.inf, 0.0, 1.0), ValueError, "r2"),
+    (lambda: linnet.sector_loop_integral(_F2, 0.1, 0.2, 0.0, 1.0, order=0), ValueError, "order"),
+    (
+        lambda: linnet.sector_loop_integral(_F2, 0.1, 0.2, 0.0, 1.0, _E1, _E1),
+        ValueError,
+        "orthonormal",
+    ),
+    (
+        lambda: linnet.sector_loop_integral(_F2, 0.1, 0.2, 0.0, 1.0, _E1, np.ones(2)),
+        ValueError,
+        "shape",
+    ),
+    (
+        lambda: linnet.sector_loop_integral(lambda w: w[:1], 0.1, 0.2, 0.0, 1.0),
+        ValueError,
+        "field(w)",
+    ),
+    (lambda: linnet.curl_2d(_F2, np.ones(1)), ValueError, "2 coordinates"),
+    (lambda: linnet.curl_2d(_F2, np.ones(3), h=0.0), ValueError, "h"),
+    (lambda: linnet.curl_2d(_F2, np.ones(3), _E1, 2 * _E2), ValueError, "orthonormal"),
+    (lambda: linnet.curl_2d(None, np.ones(3)), TypeError, "field"),
+    (lambda: linnet.curl_2d(_F2, "w"), TypeError, "w"),
+]
+
 
 # Chapters 4-5: the preconditioner's spectrum, singular-value dynamics, single output.
 CASES += [

@@ -13,6 +13,7 @@ Conventions: ``weights = [W_1, ..., W_N]`` with ``W_j`` of shape
 column-major.
 """
 
+from .conservative import curl_2d, end_to_end_field, sector_loop_integral
 from .dynamics import (
     aligned_mode_flow,
     aligned_mode_time,
@@ -53,8 +54,10 @@ __all__ = [
     "aligned_mode_time",
     "balanced_factors",
     "balancedness",
+    "curl_2d",
     "deep_gd_step",
     "end_to_end",
+    "end_to_end_field",
     "end_to_end_update",
     "escape_time",
     "escape_time_leading",
@@ -69,6 +72,7 @@ __all__ = [
     "project_along",
     "psd_power",
     "relative_gap",
+    "sector_loop_integral",
     "single_output_terms",
     "single_output_update",
     "singular_value_velocity",

@@ -12,7 +12,13 @@ from collections.abc import Sequence
 
 import sympy as sp
 
-__all__ = ["entrywise_layer_gradients", "symbolic_factors", "symbolic_matrix", "symbolic_product"]
+__all__ = [
+    "entrywise_layer_gradients",
+    "single_output_field",
+    "symbolic_factors",
+    "symbolic_matrix",
+    "symbolic_product",
+]
 
 
 def symbolic_matrix(name: str, rows: int, cols: int, **assumptions: bool) -> sp.Matrix:
@@ -75,3 +81,26 @@ def entrywise_layer_gradients(factors: Sequence[sp.Matrix], G: sp.Matrix) -> lis
         raise ValueError(f"G must have the shape of W_e, {W_e.shape}, got {G.shape}")
     loss = (G.T * W_e).trace()
     return [W.applyfunc(lambda entry: sp.diff(loss, entry)) for W in factors]
+
+
+def single_output_field(w: sp.Matrix, g: sp.Matrix, depth: sp.Expr | int) -> sp.Matrix:
+    r"""The end-to-end field ``F(w) = |w|^{2-2/N} (g + (N-1) Pr_w g)`` as a SymPy column.
+
+    The single-output form of the end-to-end update rule (§4.2 of the paper) that
+    Theorem 2 (§5) studies; ``w`` and ``g`` are ``d x 1`` columns of expressions (``g``
+    may itself depend on ``w``), ``depth`` a number or a symbol.  The numerical twin is
+    :func:`linnet.end_to_end_field`.
+
+    Examples
+    --------
+    >>> x, y = sp.symbols("x y", real=True)
+    >>> single_output_field(sp.Matrix([x, y]), sp.Matrix([1, 0]), 1).T
+    Matrix([[1, 0]])
+    """
+    if w.shape != g.shape or w.shape[1] != 1:
+        raise ValueError(f"w and g must be columns of one shape, got {w.shape} and {g.shape}")
+    sq_norm = (w.T * w)[0, 0]
+    along = (w.T * g)[0, 0] / sq_norm * w
+    return (sq_norm ** (1 - sp.Integer(1) / depth) * (g + (depth - 1) * along)).applyfunc(
+        sp.simplify
+    )
