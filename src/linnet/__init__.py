@@ -24,6 +24,18 @@ from .network import (
     layer_gradients,
     near_zero_init,
 )
+from .nonlinear import (
+    ConvNetRun,
+    Digits,
+    convnet_loss_grad,
+    count_parameters,
+    factor_pair_update,
+    init_convnet,
+    load_digits,
+    speedup,
+    steps_to_reach,
+    train_convnet,
+)
 from .train import DivergenceError, Trajectory, relative_gap, train_deep, train_end_to_end
 from .update import (
     end_to_end_update,
@@ -36,16 +48,23 @@ from .warmup import WarmupStep, warmup_memory, warmup_step_terms
 __version__ = "0.1.0"
 
 __all__ = [
+    "ConvNetRun",
+    "Digits",
     "DivergenceError",
     "Trajectory",
     "WarmupStep",
     "balanced_factors",
     "balancedness",
+    "convnet_loss_grad",
+    "count_parameters",
     "deep_gd_step",
     "end_to_end",
     "end_to_end_update",
+    "factor_pair_update",
     "imbalance",
+    "init_convnet",
     "layer_gradients",
+    "load_digits",
     "lp_loss",
     "lp_loss_grad",
     "near_zero_init",
@@ -54,6 +73,9 @@ __all__ = [
     "psd_power",
     "relative_gap",
     "single_output_update",
+    "speedup",
+    "steps_to_reach",
+    "train_convnet",
     "train_deep",
     "train_end_to_end",
     "warmup_memory",
