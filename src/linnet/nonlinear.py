@@ -4,7 +4,7 @@ Section 7.2 of the paper trains TensorFlow's MNIST convnet tutorial model and
 *overparameterizes* it by replacing the matrix :math:`W` of every dense layer by a
 product :math:`W_b W_a` of two matrices (``W_a`` of the original shape, ``W_b`` square of
 the layer's output width), with no non-linearity between them.  This module scales that
-model down to the 8x8 UCI digits that ship with :mod:`linnet`:
+model down to the 8x8 UCI digits that ship with ``linnet``:
 
 .. math::
 
@@ -67,11 +67,15 @@ class Digits:
 
     Attributes
     ----------
-    X_train, X_test
-        Arrays of shape ``(n, 8, 8)``: pixels rescaled from ``0..16`` to ``[-0.5, 0.5]``
-        (as the TensorFlow tutorial rescales MNIST).
-    y_train, y_test
-        Integer labels ``0..9``, shape ``(n,)``.
+    X_train
+        Array of shape ``(n_train, 8, 8)``: pixels rescaled from ``0..16`` to
+        ``[-0.5, 0.5]`` (as the TensorFlow tutorial rescales MNIST).
+    y_train
+        Integer labels ``0..9``, shape ``(n_train,)``.
+    X_test
+        Array of shape ``(n_test, 8, 8)``, rescaled the same way.
+    y_test
+        Integer labels, shape ``(n_test,)``.
     """
 
     X_train: FloatArray
@@ -83,7 +87,7 @@ class Digits:
 def load_digits(test_fraction: float = 0.2, seed: int = 0) -> Digits:
     """The UCI optical handwritten digits (1797 images, 8x8), with a seeded split.
 
-    Reads the copy shipped inside :mod:`linnet` (``_datasets/digits.csv.gz``, CC BY 4.0,
+    Reads the copy shipped inside ``linnet`` (``_datasets/digits.csv.gz``, CC BY 4.0,
     Alpaydin & Kaynak 1998; see ``_datasets/DIGITS_README.md``): nothing is downloaded.
     The split is a permutation drawn from ``numpy.random.default_rng(seed)``, stratified by
     class so that both parts keep the class proportions.
@@ -447,8 +451,10 @@ class ConvNetRun:
 
     Attributes
     ----------
-    lrs, seeds
-        The grid: ``L`` learning rates and ``S`` seeds.
+    lrs
+        The ``L`` learning rates of the grid.
+    seeds
+        The ``S`` seeds of the grid.
     batch_loss
         Shape ``(L, S, steps)``: the mini-batch loss of every step (before its update);
         NaN once a run diverged.
@@ -459,8 +465,10 @@ class ConvNetRun:
         passes.
     final_train_loss
         Shape ``(L, S)``: mean cross-entropy on the whole training set at the end.
-    train_accuracy, test_accuracy
-        Shape ``(L, S)``: accuracy (fraction) at the end.
+    train_accuracy
+        Shape ``(L, S)``: accuracy (fraction) on the training set at the end.
+    test_accuracy
+        Shape ``(L, S)``: accuracy (fraction) on the test set at the end.
     window
         Steps per epoch, ``ceil(n_train / batch_size)``.
     n_params
