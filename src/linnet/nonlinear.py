@@ -29,6 +29,7 @@ from __future__ import annotations
 import gzip
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -84,6 +85,15 @@ class Digits:
     y_test: IntArray
 
 
+@cache
+def _digits_table() -> IntArray:
+    """The shipped CSV file as an integer array (read once per session; never modified)."""
+    with resources.files("linnet").joinpath("_datasets/digits.csv.gz").open("rb") as raw:
+        table = np.loadtxt(gzip.open(raw, "rt"), delimiter=",", dtype=np.int64)
+    table.setflags(write=False)
+    return table
+
+
 def load_digits(test_fraction: float = 0.2, seed: int = 0) -> Digits:
     """The UCI optical handwritten digits (1797 images, 8x8), with a seeded split.
 
@@ -115,8 +125,7 @@ def load_digits(test_fraction: float = 0.2, seed: int = 0) -> Digits:
     if not 0.0 < fraction < 1.0:
         raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
     seed = as_int("seed", seed, 0)
-    with resources.files("linnet").joinpath("_datasets/digits.csv.gz").open("rb") as raw:
-        table = np.loadtxt(gzip.open(raw, "rt"), delimiter=",", dtype=np.int64)
+    table = _digits_table()
     pixels, labels = table[:, :-1], table[:, -1]
     rng = np.random.default_rng(seed)
     test = np.zeros(len(labels), dtype=bool)
