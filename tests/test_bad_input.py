@@ -230,6 +230,62 @@ CASES += [
 ]
 
 
+# Chapter 7: the non-linear convnet on the digits.
+_DIGITS = linnet.load_digits()
+_NET = linnet.init_convnet([0], channels=2, hidden=3)
+_IMG, _LAB = _DIGITS.X_train[:4], _DIGITS.y_train[:4]
+CASES += [
+    (lambda: linnet.load_digits(test_fraction=1.0), ValueError, "test_fraction"),
+    (lambda: linnet.load_digits(seed=-1), ValueError, "seed"),
+    (lambda: linnet.load_digits(seed="0"), TypeError, "seed"),
+    (lambda: linnet.init_convnet([]), ValueError, "seeds"),
+    (lambda: linnet.init_convnet(3), TypeError, "seeds"),
+    (lambda: linnet.init_convnet([0.5]), TypeError, "seeds"),
+    (lambda: linnet.init_convnet([0], hidden=0), ValueError, "hidden"),
+    (lambda: linnet.init_convnet([0], std=-1.0), ValueError, "std"),
+    (lambda: linnet.init_convnet([0], factor_init="zeros"), ValueError, "factor_init"),
+    (lambda: linnet.count_parameters({"conv_w": np.ones((1, 9, 2))}), ValueError, "keys"),
+    (lambda: linnet.count_parameters([1, 2]), TypeError, "dict"),
+    (lambda: linnet.convnet_loss_grad(_NET, np.ones((4, 7, 7)), _LAB), ValueError, "images"),
+    (lambda: linnet.convnet_loss_grad(_NET, np.full((4, 8, 8), np.nan), _LAB), ValueError, "NaN"),
+    (lambda: linnet.convnet_loss_grad(_NET, _IMG, _LAB[:3]), ValueError, "labels"),
+    (lambda: linnet.convnet_loss_grad(_NET, _IMG, _LAB + 10), ValueError, "labels"),
+    (
+        lambda: linnet.convnet_loss_grad({**_NET, "conv_b": np.ones((2, 2))}, _IMG, _LAB),
+        ValueError,
+        "run axis",
+    ),
+    (lambda: linnet.train_convnet(_IMG, [0.1], [0], steps=1), TypeError, "Digits"),
+    (lambda: linnet.train_convnet(_DIGITS, [0.0], [0], steps=1), ValueError, "lr"),
+    (lambda: linnet.train_convnet(_DIGITS, [], [0], steps=1), ValueError, "lrs"),
+    (lambda: linnet.train_convnet(_DIGITS, 0.1, [0], steps=0), ValueError, "steps"),
+    (
+        lambda: linnet.train_convnet(_DIGITS, 0.1, [0], steps=1, momentum=1.0),
+        ValueError,
+        "momentum",
+    ),
+    (lambda: linnet.train_convnet(_DIGITS, 0.1, [0], steps=1, decay=0.0), ValueError, "decay"),
+    (
+        lambda: linnet.train_convnet(_DIGITS, 0.1, [0], steps=1, batch_size=10**5),
+        ValueError,
+        "batch_size",
+    ),
+    (lambda: linnet.factor_pair_update(W, np.ones((2, 3)), G, 0.1), ValueError, "W_b"),
+    (
+        lambda: linnet.factor_pair_update(W, np.ones((2, 2)), np.ones((3, 3)), 0.1),
+        ValueError,
+        "grad",
+    ),
+    (lambda: linnet.factor_pair_update(W, np.ones((2, 2)), G, -0.1), ValueError, "lr"),
+    (lambda: linnet.factor_pair_update(NAN, np.ones((2, 2)), G, 0.1), ValueError, "W_a"),
+    (lambda: linnet.steps_to_reach([1.0, 0.5], [0, 1, 2], 0.7), ValueError, "equal length"),
+    (lambda: linnet.steps_to_reach([1.0, 0.5], [1, 0], 0.7), ValueError, "increasing"),
+    (lambda: linnet.steps_to_reach([1.0, 0.5], [0, 1], np.nan), ValueError, "target"),
+    (lambda: linnet.speedup([1.0, 0.5], [1.0]), ValueError, "over_loss"),
+    (lambda: linnet.speedup([1.0, np.nan], [1.0, 0.5]), ValueError, "base_loss"),
+]
+
+
 @pytest.mark.parametrize(("call", "exception", "words"), CASES)
 def test_bad_input_raises_clear_error(call, exception, words):
     with pytest.raises(exception, match=None) as info:

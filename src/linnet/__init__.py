@@ -33,6 +33,18 @@ from .network import (
     layer_gradients,
     near_zero_init,
 )
+from .nonlinear import (
+    ConvNetRun,
+    Digits,
+    convnet_loss_grad,
+    count_parameters,
+    factor_pair_update,
+    init_convnet,
+    load_digits,
+    speedup,
+    steps_to_reach,
+    train_convnet,
+)
 from .single_output import SingleOutputTerms, project_along, single_output_terms
 from .train import DivergenceError, Trajectory, relative_gap, train_deep, train_end_to_end
 from .update import (
@@ -46,6 +58,8 @@ from .warmup import WarmupStep, warmup_memory, warmup_step_terms
 __version__ = "0.1.0"
 
 __all__ = [
+    "ConvNetRun",
+    "Digits",
     "DivergenceError",
     "SingleOutputTerms",
     "Trajectory",
@@ -54,6 +68,8 @@ __all__ = [
     "aligned_mode_time",
     "balanced_factors",
     "balancedness",
+    "convnet_loss_grad",
+    "count_parameters",
     "curl_2d",
     "deep_gd_step",
     "end_to_end",
@@ -61,8 +77,11 @@ __all__ = [
     "end_to_end_update",
     "escape_time",
     "escape_time_leading",
+    "factor_pair_update",
     "imbalance",
+    "init_convnet",
     "layer_gradients",
+    "load_digits",
     "lp_loss",
     "lp_loss_grad",
     "near_zero_init",
@@ -76,6 +95,9 @@ __all__ = [
     "single_output_terms",
     "single_output_update",
     "singular_value_velocity",
+    "speedup",
+    "steps_to_reach",
+    "train_convnet",
     "train_deep",
     "train_end_to_end",
     "warmup_memory",
