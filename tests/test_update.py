@@ -1,4 +1,4 @@
-"""The end-to-end update rule against its definitions (Theorem 1, Claim 1, Theorem 2)."""
+"""The end-to-end update rule against its definitions (Theorem 1, Claim 1 of §4.1; Claim 2 of §4.2)."""
 
 from __future__ import annotations
 

@@ -3,7 +3,8 @@
 A small, exact NumPy companion to Arora, Cohen & Hazan, *On the Optimization of
 Deep Networks: Implicit Acceleration by Overparameterization* (ICML 2018,
 arXiv:1802.06509).  Every formula of the paper that the book uses lives here
-once, with the paper's equation or theorem in its docstring.
+once, with the paper's section and theorem or claim in its docstring (the
+paper's equation numbers are not cited).
 
 Plotting and widget helpers live in :mod:`linnet.plotting` and
 :mod:`linnet.widgets` (they need matplotlib and ipywidgets).
