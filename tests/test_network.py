@@ -14,6 +14,7 @@ from linnet import (
     end_to_end,
     layer_gradients,
     near_zero_init,
+    relative_imbalance,
 )
 
 from strategies import depths, end_to_end_matrices, hidden_widths, seeds
@@ -129,3 +130,16 @@ def test_balanced_factors_exact_on_rank_deficient_input(W, depth, seed, data):
         s = np.linalg.svd(factor, compute_uv=False)
         assert np.all(s[:rank] > 0.5)
         assert np.all(s[rank:] <= 1e-12)
+
+
+@given(depth=st.integers(2, 5), seed=seeds, c=st.floats(1e-3, 1e3))
+@settings(max_examples=50, deadline=None)
+def test_relative_imbalance_is_scale_invariant(depth, seed, c):
+    weights = near_zero_init([3, *([2] * (depth - 1)), 2], 1.0, seed)
+    scaled = [c * w for w in weights]
+    np.testing.assert_allclose(relative_imbalance(scaled), relative_imbalance(weights), rtol=1e-9)
+
+
+def test_relative_imbalance_zero_when_balanced():
+    factors = balanced_factors(np.array([[1.0, 2.0], [0.5, -1.0]]), depth=4)
+    assert np.all(relative_imbalance(factors) < 1e-12)

@@ -24,6 +24,7 @@ from .network import (
     imbalance,
     layer_gradients,
     near_zero_init,
+    relative_imbalance,
 )
 from .train import DivergenceError, Trajectory, relative_gap, train_deep, train_end_to_end
 from .update import (
@@ -54,6 +55,7 @@ __all__ = [
     "preconditioner_eigenvalues",
     "psd_power",
     "relative_gap",
+    "relative_imbalance",
     "single_output_update",
     "train_deep",
     "train_end_to_end",

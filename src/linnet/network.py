@@ -37,6 +37,7 @@ __all__ = [
     "imbalance",
     "layer_gradients",
     "near_zero_init",
+    "relative_imbalance",
 ]
 
 
@@ -362,3 +363,42 @@ def balancedness(weights: Sequence[ArrayLike]) -> FloatArray:
     array([3.])
     """
     return np.array([np.linalg.norm(D) for D in imbalance(weights)], dtype=np.float64)
+
+
+def relative_imbalance(weights: Sequence[ArrayLike]) -> FloatArray:
+    r"""Imbalance relative to the size of the layers, :math:`\|D_j\|_F / \|W_j\|_F^2`.
+
+    :func:`balancedness` measures the imbalance :math:`D_j` of :func:`imbalance`
+    in absolute terms; this divides it by the squared size of the layer below the
+    hidden layer :math:`j`, the scale of the Gram matrices that :math:`D_j`
+    compares.  It is unchanged when every factor is multiplied by the same
+    constant, so a near-zero Gaussian start (:func:`near_zero_init`) is *not*
+    more balanced in this sense than a large one (chapter 2 of the book).
+
+    Parameters
+    ----------
+    weights : sequence of array_like
+        ``[W_1, ..., W_N]``.
+
+    Returns
+    -------
+    ndarray, shape (N - 1,)
+        Empty for ``N = 1``.
+
+    Raises
+    ------
+    ValueError
+        If some :math:`W_j` with :math:`j < N` is zero (the ratio is undefined).
+
+    Examples
+    --------
+    >>> relative_imbalance([np.array([[1.0, 0.0]]), np.array([[2.0]])])
+    array([3.])
+    >>> relative_imbalance([np.array([[0.1, 0.0]]), np.array([[0.2]])])
+    array([3.])
+    """
+    mats = as_weights(weights)
+    sizes = np.array([np.sum(w * w) for w in mats[:-1]], dtype=np.float64)
+    if np.any(sizes == 0):
+        raise ValueError("relative_imbalance is undefined when a factor W_j (j < N) is zero")
+    return balancedness(mats) / sizes
