@@ -12,7 +12,14 @@ from collections.abc import Sequence
 
 import sympy as sp
 
-__all__ = ["entrywise_layer_gradients", "symbolic_factors", "symbolic_matrix", "symbolic_product"]
+__all__ = [
+    "entrywise_layer_gradients",
+    "symbolic_factors",
+    "symbolic_matrix",
+    "symbolic_product",
+    "symbolic_rotation",
+    "vanishes_modulo",
+]
 
 
 def symbolic_matrix(name: str, rows: int, cols: int, **assumptions: bool) -> sp.Matrix:
@@ -75,3 +82,48 @@ def entrywise_layer_gradients(factors: Sequence[sp.Matrix], G: sp.Matrix) -> lis
         raise ValueError(f"G must have the shape of W_e, {W_e.shape}, got {G.shape}")
     loss = (G.T * W_e).trace()
     return [W.applyfunc(lambda entry: sp.diff(loss, entry)) for W in factors]
+
+
+def symbolic_rotation(index: int) -> tuple[sp.Matrix, sp.Expr]:
+    r"""A symbolic :math:`2 \times 2` rotation and the constraint its entries satisfy.
+
+    Returns :math:`R_i = \begin{pmatrix} c_i & -s_i \\ s_i & c_i \end{pmatrix}` with real
+    symbols ``c_i``, ``s_i`` and the polynomial :math:`c_i^2 + s_i^2 - 1`, which vanishes
+    exactly when :math:`R_i` is a rotation.  Pass the constraints to
+    :func:`vanishes_modulo` to decide identities that hold for every rotation.
+
+    Examples
+    --------
+    >>> R, constraint = symbolic_rotation(0)
+    >>> R
+    Matrix([
+    [c_0, -s_0],
+    [s_0,  c_0]])
+    >>> constraint
+    c_0**2 + s_0**2 - 1
+    """
+    c, s = sp.symbols(f"c_{index} s_{index}", real=True)
+    return sp.Matrix([[c, -s], [s, c]]), c**2 + s**2 - 1
+
+
+def vanishes_modulo(matrix: sp.Matrix, constraints: Sequence[sp.Expr]) -> bool:
+    r"""Whether every entry of a polynomial ``matrix`` is zero modulo ``constraints``.
+
+    Each entry is expanded and reduced (``sympy.reduced``) by the constraints
+    :math:`c_i^2 + s_i^2 - 1` of :func:`symbolic_rotation`.  These form a Gröbner
+    basis (their leading terms :math:`c_i^2` are pairwise coprime), so a zero
+    remainder means the entry vanishes for *every* choice of the rotations, and a
+    non-zero remainder means it does not.
+
+    Examples
+    --------
+    >>> R, constraint = symbolic_rotation(1)
+    >>> vanishes_modulo(R.T * R - sp.eye(2), [constraint])
+    True
+    >>> vanishes_modulo(R - sp.eye(2), [constraint])
+    False
+    """
+    entries = [sp.expand(entry) for entry in matrix]
+    symbols = set().union(*(e.free_symbols for e in [*entries, *constraints]))
+    gens = sorted(symbols, key=str)
+    return all(sp.reduced(e, list(constraints), *gens)[1] == 0 for e in entries if e != 0)
