@@ -1,4 +1,4 @@
-"""linnet: deep linear networks and the end-to-end update rule.
+r"""linnet: deep linear networks and the end-to-end update rule.
 
 A small, exact NumPy companion to Arora, Cohen & Hazan, *On the Optimization of
 Deep Networks: Implicit Acceleration by Overparameterization* (ICML 2018,
@@ -9,9 +9,9 @@ paper's equation numbers are not cited).
 Plotting and widget helpers live in :mod:`linnet.plotting` and
 :mod:`linnet.widgets` (they need matplotlib and ipywidgets).
 
-Conventions: ``weights = [W_1, ..., W_N]`` with ``W_j`` of shape
-``(n_j, n_{j-1})``; ``W_e = W_N ... W_1`` of shape ``(k, d)``; ``vec`` is
-column-major.
+Conventions: ``weights = [W_1, ..., W_N]`` with :math:`W_j` of shape
+:math:`n_j \times n_{j-1}`; :math:`W_e = W_N \cdots W_1` of shape
+:math:`k \times d`; :math:`\operatorname{vec}` is column-major.
 """
 
 from .linalg import psd_power

@@ -149,7 +149,7 @@ def deep_gd_step(
     weights : sequence of array_like
         ``[W_1, ..., W_N]``.
     grad_e : array_like, shape (k, d)
-        ``nabla L^1(W_e)`` at the current ``W_e``.
+        :math:`\nabla L^1(W_e)` at the current :math:`W_e`.
     lr : float
         Learning rate :math:`\eta > 0`.
     weight_decay : float, default 0

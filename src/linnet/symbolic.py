@@ -34,7 +34,9 @@ def symbolic_matrix(name: str, rows: int, cols: int, **assumptions: bool) -> sp.
 
 
 def symbolic_factors(shapes: Sequence[tuple[int, int]], name: str = "w") -> list[sp.Matrix]:
-    """Symbolic factors ``[W_1, ..., W_N]`` with ``W_j`` of shape ``shapes[j-1] = (n_j, n_{j-1})``.
+    r"""Symbolic factors ``[W_1, ..., W_N]``; :math:`W_j` has shape ``shapes[j-1]``.
+
+    ``shapes[j-1]`` is :math:`(n_j, n_{j-1})`, so consecutive shapes must chain.
 
     Examples
     --------
@@ -64,11 +66,12 @@ def symbolic_product(mats: Sequence[sp.Matrix], size: int) -> sp.Matrix:
 
 
 def entrywise_layer_gradients(factors: Sequence[sp.Matrix], G: sp.Matrix) -> list[sp.Matrix]:
-    """``dL^N/dW_j`` for ``L^1(W) = <G, W>``, by differentiating every entry with SymPy.
+    r"""Factor gradients :math:`\partial L^N / \partial W_j` of a linear loss, entry by entry.
 
-    By the chain rule only the gradient ``G`` of ``L^1`` at ``W_e`` enters the
-    gradient of each factor, so the linear loss with a symbolic ``G`` stands for
-    any differentiable ``L^1``.
+    The loss is :math:`L^1(W) = \langle G, W \rangle`; SymPy differentiates every
+    entry.  By the chain rule only the gradient :math:`G` of :math:`L^1` at
+    :math:`W_e` enters the gradient of each factor, so the linear loss with a
+    symbolic :math:`G` stands for any differentiable :math:`L^1`.
 
     Examples
     --------

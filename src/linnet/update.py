@@ -80,7 +80,7 @@ def preconditioner_eigenvalues(W_e: ArrayLike, depth: int) -> FloatArray:
     ----------
     W_e : array_like, shape (k, d)
     depth : int
-        ``N >= 1``.
+        :math:`N \ge 1`.
 
     Returns
     -------
@@ -123,7 +123,7 @@ def preconditioner(W_e: ArrayLike, depth: int) -> FloatArray:
     ----------
     W_e : array_like, shape (k, d)
     depth : int
-        ``N >= 1``.
+        :math:`N \ge 1`.
 
     Returns
     -------

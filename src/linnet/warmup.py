@@ -31,7 +31,10 @@ __all__ = ["WarmupStep", "warmup_memory", "warmup_step_terms"]
 
 
 class WarmupStep(NamedTuple):
-    """The three terms of one warm-up step: ``w' = w - rho * grad - along_w + second_order``."""
+    r"""The three terms of one warm-up step, ``w' = w - rho * grad - along_w + second_order``.
+
+    See :func:`warmup_step_terms` for the formulas (§3 of the paper).
+    """
 
     rho: float
     along_w: FloatArray
@@ -58,7 +61,7 @@ def warmup_step_terms(w1: ArrayLike, omega2: float, grad: ArrayLike, lr: float) 
     w1 : array_like, shape (d,)
     omega2 : float
     grad : array_like, shape (d,)
-        ``nabla L`` at ``w = w1 * omega2``.
+        :math:`\nabla L` at :math:`w = \omega_2 w_1`.
     lr : float
         :math:`\eta > 0`.
 
