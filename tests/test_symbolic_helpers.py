@@ -34,7 +34,7 @@ def test_vanishes_modulo_rejects_false_identities():
 
 def test_entrywise_gradients_match_the_chain_rule_at_depth_three():
     Ws = symbolic_factors([(2, 2), (1, 2), (1, 1)])
-    G = sp.Matrix([[sp.Symbol("g")]])
+    G = sp.Matrix([sp.symbols("g_1 g_2")])  # the shape of W_e = W_3 W_2 W_1: 1 x 2
     grads = entrywise_layer_gradients(Ws, G)
     above = symbolic_product(Ws[2:], 1)
     below = symbolic_product(Ws[:1], 2)
