@@ -98,6 +98,8 @@ CASES = [
     (lambda: linnet.lp_loss_grad(1e120 * W, X, Y, 4), ValueError, "diverged"),
     (lambda: linnet.lp_loss_grad(W, X, None, 4), TypeError, "y"),
     (lambda: linnet.imbalance([]), ValueError, "at least one layer"),
+    (lambda: linnet.relative_imbalance([]), ValueError, "at least one layer"),
+    (lambda: linnet.relative_imbalance([np.zeros((2, 3)), np.ones((1, 2))]), ValueError, "zero"),
     (lambda: linnet.imbalance([np.ones((2, 3)), np.ones((1, 3))]), ValueError, "do not chain"),
     (lambda: linnet.train_deep(GOOD_WEIGHTS, X, Y, 4, 0.1, steps=-1), ValueError, "steps"),
     (lambda: linnet.train_deep(GOOD_WEIGHTS, X, Y, 4, 0.1, steps=2.5), TypeError, "steps"),

@@ -14,6 +14,7 @@ from linnet import (
     end_to_end,
     layer_gradients,
     near_zero_init,
+    relative_imbalance,
 )
 
 from strategies import depths, end_to_end_matrices, hidden_widths, seeds
@@ -91,3 +92,54 @@ def test_near_zero_init_is_seeded():
     b = near_zero_init([3, 2, 1], 0.1, np.random.default_rng(42))
     for x, y in zip(a, b, strict=True):
         np.testing.assert_array_equal(x, y)
+
+
+def test_balanced_factors_rank_one_depth_six_has_no_spurious_singular_values():
+    # Issue 7: s ** (1/6) of a round-off zero (~1e-16) used to give ~1e-3.
+    rng = np.random.default_rng(0)
+    W = np.outer(rng.standard_normal(3), rng.standard_normal(4))
+    for factor in balanced_factors(W, depth=6):
+        s = np.linalg.svd(factor, compute_uv=False)
+        assert np.all(s[1:] < 1e-12)
+
+
+@given(
+    W=end_to_end_matrices(),
+    depth=st.integers(2, 6),
+    seed=seeds,
+    data=st.data(),
+)
+@settings(max_examples=150, deadline=None)
+def test_balanced_factors_exact_on_rank_deficient_input(W, depth, seed, data):
+    # Rank-deficient W_e (drawn with exact zero singular values, then rotated so that the
+    # zeros become round-off): every factor has exactly rank(W_e) non-zero singular values.
+    rank = int(np.linalg.matrix_rank(W)) if W.size else 0
+    if rank == min(W.shape):
+        rank_cut = data.draw(st.integers(0, rank))
+        U, s, Vt = np.linalg.svd(W, full_matrices=False)
+        s[rank_cut:] = 0.0
+        W = (U * s) @ Vt
+        rank = rank_cut
+    widths = data.draw(hidden_widths(W, depth))
+    factors = balanced_factors(W, depth, widths)
+    np.testing.assert_allclose(end_to_end(factors), W, atol=ATOL)
+    assert np.all(balancedness(factors) <= ATOL)
+    # The non-zero singular values of each factor are s_i^(1/N) >= 0.2^(1/6) > 0.7; the
+    # others must be round-off (<= 1e-12), not round-off raised to the power 1/N.
+    for factor in factors:
+        s = np.linalg.svd(factor, compute_uv=False)
+        assert np.all(s[:rank] > 0.5)
+        assert np.all(s[rank:] <= 1e-12)
+
+
+@given(depth=st.integers(2, 5), seed=seeds, c=st.floats(1e-3, 1e3))
+@settings(max_examples=50, deadline=None)
+def test_relative_imbalance_is_scale_invariant(depth, seed, c):
+    weights = near_zero_init([3, *([2] * (depth - 1)), 2], 1.0, seed)
+    scaled = [c * w for w in weights]
+    np.testing.assert_allclose(relative_imbalance(scaled), relative_imbalance(weights), rtol=1e-9)
+
+
+def test_relative_imbalance_zero_when_balanced():
+    factors = balanced_factors(np.array([[1.0, 2.0], [0.5, -1.0]]), depth=4)
+    assert np.all(relative_imbalance(factors) < 1e-12)

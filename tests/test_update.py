@@ -1,4 +1,4 @@
-"""The end-to-end update rule against its definitions (Theorem 1, Claim 1, Theorem 2)."""
+"""The end-to-end update rule against its definitions (§4.1 Theorem 1, Claim 1; §4.2 Claim 2)."""
 
 from __future__ import annotations
 

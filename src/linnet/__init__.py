@@ -1,16 +1,17 @@
-"""linnet: deep linear networks and the end-to-end update rule.
+r"""linnet: deep linear networks and the end-to-end update rule.
 
 A small, exact NumPy companion to Arora, Cohen & Hazan, *On the Optimization of
 Deep Networks: Implicit Acceleration by Overparameterization* (ICML 2018,
 arXiv:1802.06509).  Every formula of the paper that the book uses lives here
-once, with the paper's equation or theorem in its docstring.
+once, with the paper's section and theorem or claim in its docstring (the
+paper's equation numbers are not cited).
 
 Plotting and widget helpers live in :mod:`linnet.plotting` and
 :mod:`linnet.widgets` (they need matplotlib and ipywidgets).
 
-Conventions: ``weights = [W_1, ..., W_N]`` with ``W_j`` of shape
-``(n_j, n_{j-1})``; ``W_e = W_N ... W_1`` of shape ``(k, d)``; ``vec`` is
-column-major.
+Conventions: ``weights = [W_1, ..., W_N]`` with :math:`W_j` of shape
+:math:`n_j \times n_{j-1}`; :math:`W_e = W_N \cdots W_1` of shape
+:math:`k \times d`; :math:`\operatorname{vec}` is column-major.
 """
 
 from .conservative import curl_2d, end_to_end_field, sector_loop_integral
@@ -32,6 +33,7 @@ from .network import (
     imbalance,
     layer_gradients,
     near_zero_init,
+    relative_imbalance,
 )
 from .nonlinear import (
     ConvNetRun,
@@ -91,6 +93,7 @@ __all__ = [
     "project_along",
     "psd_power",
     "relative_gap",
+    "relative_imbalance",
     "sector_loop_integral",
     "single_output_terms",
     "single_output_update",

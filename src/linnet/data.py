@@ -28,7 +28,7 @@ def make_regression(
     noise: float = 0.0,
     feature_scales: Sequence[float] | None = None,
 ) -> RegressionProblem:
-    """A seeded linear regression problem ``y = X W_star^T + noise``.
+    r"""A seeded linear regression problem :math:`Y = X W_\star^\top + \text{noise}`.
 
     Rows of ``X`` are standard Gaussian, column ``i`` multiplied by
     ``feature_scales[i]`` (anisotropic inputs make the loss ill-conditioned);

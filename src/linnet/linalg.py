@@ -1,13 +1,13 @@
-"""Matrix powers used by the end-to-end update rule.
+r"""Matrix powers used by the end-to-end update rule.
 
-Theorem 1 of Arora, Cohen & Hazan (2018) is written with fractional powers
-``[W_e W_e^T]^{(j-1)/N}`` and ``[W_e^T W_e]^{(N-j)/N}`` of positive
-semi-definite (PSD) matrices.  :func:`psd_power` computes them from an
+Theorem 1 of Arora, Cohen & Hazan (2018, §4.1) is written with fractional
+powers :math:`[W_e W_e^\top]^{(j-1)/N}` and :math:`[W_e^\top W_e]^{(N-j)/N}`
+of positive semi-definite (PSD) matrices.  :func:`psd_power` computes them from an
 eigendecomposition, with two conventions the paper uses implicitly:
 
-* ``A^0 = I`` for every PSD ``A``, singular or not (so ``0^0 = 1``);
+* :math:`A^0 = I` for every PSD :math:`A`, singular or not (so :math:`0^0 = 1`);
 * eigenvalues that are zero up to round-off are treated as exactly zero, so
-  that ``x -> x^alpha`` (not Lipschitz at 0) does not amplify round-off.
+  that :math:`x \mapsto x^\alpha` (not Lipschitz at 0) does not amplify round-off.
 """
 
 from __future__ import annotations
@@ -57,12 +57,13 @@ def snap_zeros(values: FloatArray, size: int) -> FloatArray:
 
 
 def psd_power(A: ArrayLike, alpha: Any) -> FloatArray:
-    r"""Real power ``A^alpha`` of a symmetric positive semi-definite matrix.
+    r"""Real power :math:`A^\alpha` of a symmetric positive semi-definite matrix.
 
-    Used for the factors ``[W_e W_e^T]^{(j-1)/N}`` and ``[W_e^T W_e]^{(N-j)/N}``
-    of Theorem 1 of the paper and of the preconditioner ``P_{W_e}`` of its
-    Claim 1 (the end-to-end update rule, eq. (10)).  Computed as
-    ``V diag(lambda^alpha) V^T`` from ``numpy.linalg.eigh``.
+    Used for the factors :math:`[W_e W_e^\top]^{(j-1)/N}` and
+    :math:`[W_e^\top W_e]^{(N-j)/N}` of the end-to-end update rule (Theorem 1,
+    §4.1 of the paper) and of the preconditioner :math:`P_{W_e}` of its
+    Claim 1.  Computed as :math:`V \operatorname{diag}(\lambda^\alpha) V^\top`
+    from ``numpy.linalg.eigh``.
 
     Parameters
     ----------
@@ -86,8 +87,8 @@ def psd_power(A: ArrayLike, alpha: Any) -> FloatArray:
 
     Notes
     -----
-    Eigenvalues with ``|lambda| <= 10 n eps max|lambda|`` are set to exactly zero
-    before the power is taken (see :func:`linnet.linalg.zero_tolerance`).
+    Eigenvalues with :math:`|\lambda| \le 10\, n\, \varepsilon \max|\lambda|` are set to
+    exactly zero before the power is taken (see :func:`linnet.linalg.zero_tolerance`).
 
     Examples
     --------

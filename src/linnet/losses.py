@@ -1,8 +1,12 @@
-r"""The ``l_p`` regression loss of the paper's experiments (Sections 3 and 8).
+r"""The :math:`\ell_p` regression loss of the paper's warm-up (§3) and experiments (§6, §7.1).
 
-``L(W) = (1/m) sum_i sum_c (1/p) ((W x_i)_c - y_ic)^p`` for an even integer
-``p >= 2``: ``p = 2`` is least squares, ``p = 4`` the loss on which the paper
-finds that depth accelerates gradient descent.
+.. math::
+
+   L(W) = \frac{1}{m} \sum_{i=1}^{m} \sum_{c=1}^{k} \frac{1}{p} \big((W x_i)_c - y_{ic}\big)^p
+
+for an even integer :math:`p \ge 2`: :math:`p = 2` is least squares,
+:math:`p = 4` the loss on which the paper finds that depth accelerates
+gradient descent (§7.1).
 """
 
 from __future__ import annotations
@@ -42,10 +46,15 @@ def _residuals(W_e: ArrayLike, X: ArrayLike, y: ArrayLike) -> tuple[FloatArray, 
 
 
 def lp_loss(W_e: ArrayLike, X: ArrayLike, y: ArrayLike, p: Any) -> float:
-    r"""The ``l_p`` regression loss ``L(W) = (1/m) sum_i sum_c (1/p)((W x_i)_c - y_ic)^p``.
+    r"""The :math:`\ell_p` regression loss of a linear predictor ``W_e``.
 
-    The loss of Section 3 of the paper (with the expectation replaced by the
-    training average), written for ``k`` outputs.
+    .. math::
+
+       L(W) = \frac{1}{m} \sum_{i=1}^{m} \sum_{c=1}^{k}
+              \frac{1}{p} \big((W x_i)_c - y_{ic}\big)^p,
+
+    the loss of §3 of the paper (with the expectation replaced by the training
+    average), written for :math:`k` outputs.
 
     Parameters
     ----------
@@ -86,8 +95,9 @@ def lp_loss(W_e: ArrayLike, X: ArrayLike, y: ArrayLike, p: Any) -> float:
 def lp_loss_grad(W_e: ArrayLike, X: ArrayLike, y: ArrayLike, p: Any) -> FloatArray:
     r"""Gradient of :func:`lp_loss` with respect to ``W_e``.
 
-    ``nabla L(W) = (1/m) sum_i r_i^{p-1} x_i^T`` where ``r_i = W x_i - y_i``
-    (powers taken entry-wise), so the result has the shape of ``W_e``.
+    :math:`\nabla L(W) = \frac{1}{m} \sum_i r_i^{p-1} x_i^\top` where
+    :math:`r_i = W x_i - y_i` (powers taken entry-wise), so the result has the
+    shape of ``W_e``.
 
     Parameters
     ----------

@@ -1,9 +1,11 @@
-"""Deep linear networks ``W_e = W_N ... W_1`` and gradient descent on their factors.
+r"""Deep linear networks :math:`W_e = W_N \cdots W_1` and gradient descent on their factors.
 
-Conventions (Section 4 of Arora, Cohen & Hazan, 2018): ``weights`` is the list
-``[W_1, ..., W_N]`` with ``W_j`` of shape ``(n_j, n_{j-1})``, ``n_0 = d`` inputs
-and ``n_N = k`` outputs, so the end-to-end matrix ``W_e`` has shape ``(k, d)``.
-The overparameterized objective is ``L^N(W_1, ..., W_N) = L^1(W_e)``.
+Conventions (§4 of Arora, Cohen & Hazan, 2018, *linear neural networks*):
+``weights`` is the list ``[W_1, ..., W_N]`` with :math:`W_j` of shape
+:math:`n_j \times n_{j-1}`, :math:`n_0 = d` inputs and :math:`n_N = k` outputs,
+so the end-to-end matrix :math:`W_e` has shape :math:`k \times d`.  The
+overparameterized objective is
+:math:`L^N(W_1, \dots, W_N) = L^1(W_N \cdots W_1)`.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ __all__ = [
     "imbalance",
     "layer_gradients",
     "near_zero_init",
+    "relative_imbalance",
 ]
 
 
@@ -47,7 +50,7 @@ def _chain(mats: Sequence[FloatArray], size: int) -> FloatArray:
 
 
 def end_to_end(weights: Sequence[ArrayLike]) -> FloatArray:
-    """The end-to-end matrix ``W_e = W_N W_{N-1} ... W_1`` (Section 4 of the paper).
+    r"""The end-to-end matrix :math:`W_e = W_N W_{N-1} \cdots W_1` (§4 of the paper).
 
     Parameters
     ----------
@@ -77,11 +80,16 @@ def end_to_end(weights: Sequence[ArrayLike]) -> FloatArray:
 
 
 def layer_gradients(weights: Sequence[ArrayLike], grad_e: ArrayLike) -> list[FloatArray]:
-    r"""Gradients of ``L^N(W_1..W_N) = L^1(W_e)`` with respect to each factor.
+    r"""Gradients of :math:`L^N(W_1, \dots, W_N) = L^1(W_e)` with respect to each factor.
 
-    ``dL^N/dW_j = (W_N ... W_{j+1})^T G (W_{j-1} ... W_1)^T`` with
-    ``G = grad_e = nabla L^1(W_e)`` (Section 4 of the paper; the chain rule for a
-    product of matrices).  Empty products are identities.
+    .. math::
+
+       \frac{\partial L^N}{\partial W_j}
+         = (W_N \cdots W_{j+1})^\top \, G \, (W_{j-1} \cdots W_1)^\top,
+       \qquad G = \nabla L^1(W_e),
+
+    the chain rule for a product of matrices (§4.1 of the paper, the gradient
+    used in the proof of Theorem 1).  Empty products are identities.
 
     Parameters
     ----------
@@ -97,7 +105,8 @@ def layer_gradients(weights: Sequence[ArrayLike], grad_e: ArrayLike) -> list[Flo
 
     Examples
     --------
-    Depth 2 with scalars: ``L = L^1(w_2 w_1)`` so ``dL/dw_1 = w_2 G``.
+    Depth 2 with scalars: :math:`L = L^1(w_2 w_1)`, so
+    :math:`\partial L / \partial w_1 = w_2 G`.
 
     >>> [g.item() for g in layer_gradients([[[2.0]], [[3.0]]], [[1.0]])]
     [3.0, 2.0]
@@ -124,23 +133,27 @@ def deep_gd_step(
     lr: float,
     weight_decay: float = 0.0,
 ) -> list[FloatArray]:
-    r"""One step of gradient descent on every factor (Section 4 of the paper).
+    r"""One step of gradient descent on every factor (§4.1 of the paper).
 
-    ``W_j <- (1 - eta lambda) W_j - eta dL^N/dW_j`` for ``j = 1..N``, where the
-    gradients come from :func:`layer_gradients` at the *current* weights and
-    ``lambda`` is the weight-decay coefficient (an ``l2`` penalty
-    ``lambda/2 sum_j ||W_j||_F^2``).
+    .. math::
+
+       W_j \leftarrow (1 - \eta\lambda) W_j - \eta \, \frac{\partial L^N}{\partial W_j},
+       \qquad j = 1, \dots, N,
+
+    where the gradients come from :func:`layer_gradients` at the *current*
+    weights and :math:`\lambda` is the weight-decay coefficient (an
+    :math:`\ell_2` penalty :math:`\frac{\lambda}{2} \sum_j \|W_j\|_F^2`).
 
     Parameters
     ----------
     weights : sequence of array_like
         ``[W_1, ..., W_N]``.
     grad_e : array_like, shape (k, d)
-        ``nabla L^1(W_e)`` at the current ``W_e``.
+        :math:`\nabla L^1(W_e)` at the current :math:`W_e`.
     lr : float
-        Learning rate ``eta > 0``.
+        Learning rate :math:`\eta > 0`.
     weight_decay : float, default 0
-        ``lambda >= 0``.
+        :math:`\lambda \ge 0`.
 
     Returns
     -------
@@ -165,20 +178,34 @@ def balanced_factors(
 ) -> list[FloatArray]:
     r"""Exactly balanced factors ``[W_1, ..., W_N]`` whose product is ``W_e``.
 
-    The construction in the proof of Theorem 2 / Section 5 of the paper: with
-    the SVD ``W_e = U diag(s) V^T`` restricted to the ``r`` leading singular
-    values, take ``W_1 = E_1 S^{1/N} V^T``, ``W_j = E_j S^{1/N} E_{j-1}^T`` and
-    ``W_N = U S^{1/N} E_{N-1}^T``, where ``E_j`` are the first ``r`` columns of
-    the ``n_j x n_j`` identity.  Then ``W_{j+1}^T W_{j+1} = W_j W_j^T =
-    E_j S^{2/N} E_j^T`` (balancedness, the assumption of Theorem 1) and the product telescopes
-    to ``W_e``.
+    The balanced construction of Arora, Cohen, Golowich & Hu (2019), which is
+    also the book's proposition "depth adds no expressiveness" (chapter 1); it
+    is not from Arora, Cohen & Hazan (2018), whose Theorem 1 (§4.1) only
+    *assumes* balancedness.  With the thin SVD
+    :math:`W_e = U \operatorname{diag}(s) V^\top` restricted to :math:`r`
+    leading singular values (:math:`\operatorname{rank} W_e \le r \le \min_j n_j`),
+
+    .. math::
+
+       W_1 = E_1 S^{1/N} V^\top, \qquad
+       W_j = E_j S^{1/N} E_{j-1}^\top \;(1 < j < N), \qquad
+       W_N = U S^{1/N} E_{N-1}^\top,
+
+    where :math:`S = \operatorname{diag}(s_1, \dots, s_r)` and :math:`E_j`
+    holds the first :math:`r` columns of the :math:`n_j \times n_j` identity.
+    Then :math:`W_{j+1}^\top W_{j+1} = W_j W_j^\top = E_j S^{2/N} E_j^\top`
+    (balancedness) and the product telescopes to :math:`W_e`.  Singular values
+    that are zero up to round-off are set to exactly zero first
+    (:func:`linnet.linalg.snap_zeros`), so a rank-deficient :math:`W_e` gets
+    factors of exactly its rank: :math:`x \mapsto x^{1/N}` would otherwise
+    inflate round-off of order :math:`10^{-16}` to order :math:`10^{-16/N}`.
 
     Parameters
     ----------
     W_e : array_like, shape (k, d)
         Target end-to-end matrix.
     depth : int
-        ``N >= 1``.  ``depth == 1`` returns ``[W_e]``.
+        :math:`N \ge 1`.  ``depth == 1`` returns ``[W_e]``.
     widths : sequence of int, optional
         Hidden widths ``[n_1, ..., n_{N-1}]``, each at least ``rank(W_e)``.
         Default: ``min(k, d)`` for every hidden layer.
@@ -215,7 +242,8 @@ def balanced_factors(
     if n_layers == 1:
         return [target.copy()]
     U, s, Vt = np.linalg.svd(target, full_matrices=False)
-    rank = int(np.count_nonzero(snap_zeros(s, max(k, d))))
+    s = snap_zeros(s, max(k, d))  # round-off zeros are exact zeros: 0^(1/N) = 0
+    rank = int(np.count_nonzero(s))
     if min(hidden) < rank:
         raise ValueError(
             f"every hidden width must be >= rank(W_e) = {rank} to represent W_e, "
@@ -233,10 +261,13 @@ def balanced_factors(
 
 
 def near_zero_init(dims: Sequence[int], scale: float, rng: Any) -> list[FloatArray]:
-    """I.i.d. Gaussian factors with standard deviation ``scale`` (Section 8 of the paper).
+    r"""I.i.d. Gaussian factors with standard deviation ``scale`` (near-zero initialisation).
 
-    With a small ``scale`` the factors are approximately balanced: the
-    imbalance is ``O(scale^2)`` while ``W_e`` is ``O(scale^N)``.
+    The near-zero regime of the paper's experiments (§7).  With a small
+    ``scale`` :math:`s` the factors are approximately balanced in *absolute*
+    terms: the imbalance is :math:`O(s^2)` while :math:`W_e` is :math:`O(s^N)`.
+    Relative to the Gram matrices (also :math:`O(s^2)`) the imbalance does not
+    shrink with :math:`s` (chapter 2 of the book).
 
     Parameters
     ----------
@@ -276,14 +307,18 @@ def near_zero_init(dims: Sequence[int], scale: float, rng: Any) -> list[FloatArr
 
 
 def imbalance(weights: Sequence[ArrayLike]) -> list[FloatArray]:
-    """The imbalance matrices ``D_j = W_{j+1}^T W_{j+1} - W_j W_j^T``, ``j = 1..N-1``.
+    r"""The imbalance matrices :math:`D_j = W_{j+1}^\top W_{j+1} - W_j W_j^\top`, j = 1..N-1.
 
-    The factors are *balanced* when every ``D_j`` is zero; Theorem 1 of the
-    paper assumes this at initialisation.  Under gradient flow
-    with weight decay ``lambda``, ``dD_j/dt = -2 eta lambda D_j`` (so ``D_j`` is
-    conserved without weight decay); one discrete step of gradient descent
-    without weight decay adds exactly ``eta^2 (A^T A - B B^T)``, where ``A`` and
-    ``B`` are the gradients with respect to ``W_{j+1}`` and ``W_j``.
+    The factors are *balanced* when every :math:`D_j` is zero; Theorem 1 of the
+    paper (§4.1) assumes this at initialisation.  Under gradient flow with
+    weight decay :math:`\lambda`,
+    :math:`\dot D_j = -2\eta\lambda D_j` (so :math:`D_j` is conserved without
+    weight decay; Du, Hu & Lee (2018) conserve the difference of the squared
+    Frobenius norms for homogeneous networks, the full matrix law is specific
+    to linear ones).  One discrete step of gradient descent without weight
+    decay adds exactly :math:`\eta^2 (A^\top A - B B^\top)`, where :math:`A`
+    and :math:`B` are the gradients with respect to :math:`W_{j+1}` and
+    :math:`W_j` (chapter 2 of the book).
 
     Parameters
     ----------
@@ -305,10 +340,12 @@ def imbalance(weights: Sequence[ArrayLike]) -> list[FloatArray]:
 
 
 def balancedness(weights: Sequence[ArrayLike]) -> FloatArray:
-    """Distance from balancedness, ``||W_{j+1}^T W_{j+1} - W_j W_j^T||_F`` for ``j = 1..N-1``.
+    r"""Distance from balancedness, :math:`\|W_{j+1}^\top W_{j+1} - W_j W_j^\top\|_F`, j = 1..N-1.
 
     The Frobenius norms of the matrices of :func:`imbalance`: all zero exactly
-    when the factors are balanced (the assumption of Theorem 1 of the paper).
+    when the factors are balanced (the assumption of Theorem 1, §4.1 of the
+    paper).  All at most :math:`\delta` is *δ-balancedness* in the sense of
+    Arora, Cohen, Golowich & Hu (2019).
 
     Parameters
     ----------
@@ -326,3 +363,42 @@ def balancedness(weights: Sequence[ArrayLike]) -> FloatArray:
     array([3.])
     """
     return np.array([np.linalg.norm(D) for D in imbalance(weights)], dtype=np.float64)
+
+
+def relative_imbalance(weights: Sequence[ArrayLike]) -> FloatArray:
+    r"""Imbalance relative to the size of the layers, :math:`\|D_j\|_F / \|W_j\|_F^2`.
+
+    :func:`balancedness` measures the imbalance :math:`D_j` of :func:`imbalance`
+    in absolute terms; this divides it by the squared size of the layer below the
+    hidden layer :math:`j`, the scale of the Gram matrices that :math:`D_j`
+    compares.  It is unchanged when every factor is multiplied by the same
+    constant, so a near-zero Gaussian start (:func:`near_zero_init`) is *not*
+    more balanced in this sense than a large one (chapter 2 of the book).
+
+    Parameters
+    ----------
+    weights : sequence of array_like
+        ``[W_1, ..., W_N]``.
+
+    Returns
+    -------
+    ndarray, shape (N - 1,)
+        Empty for ``N = 1``.
+
+    Raises
+    ------
+    ValueError
+        If some :math:`W_j` with :math:`j < N` is zero (the ratio is undefined).
+
+    Examples
+    --------
+    >>> relative_imbalance([np.array([[1.0, 0.0]]), np.array([[2.0]])])
+    array([3.])
+    >>> relative_imbalance([np.array([[0.1, 0.0]]), np.array([[0.2]])])
+    array([3.])
+    """
+    mats = as_weights(weights)
+    sizes = np.array([np.sum(w * w) for w in mats[:-1]], dtype=np.float64)
+    if np.any(sizes == 0):
+        raise ValueError("relative_imbalance is undefined when a factor W_j (j < N) is zero")
+    return balancedness(mats) / sizes

@@ -18,6 +18,8 @@ __all__ = [
     "symbolic_factors",
     "symbolic_matrix",
     "symbolic_product",
+    "symbolic_rotation",
+    "vanishes_modulo",
 ]
 
 
@@ -33,7 +35,9 @@ def symbolic_matrix(name: str, rows: int, cols: int, **assumptions: bool) -> sp.
 
 
 def symbolic_factors(shapes: Sequence[tuple[int, int]], name: str = "w") -> list[sp.Matrix]:
-    """Symbolic factors ``[W_1, ..., W_N]`` with ``W_j`` of shape ``shapes[j-1] = (n_j, n_{j-1})``.
+    r"""Symbolic factors ``[W_1, ..., W_N]``; :math:`W_j` has shape ``shapes[j-1]``.
+
+    ``shapes[j-1]`` is :math:`(n_j, n_{j-1})`, so consecutive shapes must chain.
 
     Examples
     --------
@@ -63,11 +67,12 @@ def symbolic_product(mats: Sequence[sp.Matrix], size: int) -> sp.Matrix:
 
 
 def entrywise_layer_gradients(factors: Sequence[sp.Matrix], G: sp.Matrix) -> list[sp.Matrix]:
-    """``dL^N/dW_j`` for ``L^1(W) = <G, W>``, by differentiating every entry with SymPy.
+    r"""Factor gradients :math:`\partial L^N / \partial W_j` of a linear loss, entry by entry.
 
-    By the chain rule only the gradient ``G`` of ``L^1`` at ``W_e`` enters the
-    gradient of each factor, so the linear loss with a symbolic ``G`` stands for
-    any differentiable ``L^1``.
+    The loss is :math:`L^1(W) = \langle G, W \rangle`; SymPy differentiates every
+    entry.  By the chain rule only the gradient :math:`G` of :math:`L^1` at
+    :math:`W_e` enters the gradient of each factor, so the linear loss with a
+    symbolic :math:`G` stands for any differentiable :math:`L^1`.
 
     Examples
     --------
@@ -104,3 +109,48 @@ def single_output_field(w: sp.Matrix, g: sp.Matrix, depth: sp.Expr | int) -> sp.
     return (sq_norm ** (1 - sp.Integer(1) / depth) * (g + (depth - 1) * along)).applyfunc(
         sp.simplify
     )
+
+
+def symbolic_rotation(index: int) -> tuple[sp.Matrix, sp.Expr]:
+    r"""A symbolic :math:`2 \times 2` rotation and the constraint its entries satisfy.
+
+    Returns :math:`R_i = \begin{pmatrix} c_i & -s_i \\ s_i & c_i \end{pmatrix}` with real
+    symbols ``c_i``, ``s_i`` and the polynomial :math:`c_i^2 + s_i^2 - 1`, which vanishes
+    exactly when :math:`R_i` is a rotation.  Pass the constraints to
+    :func:`vanishes_modulo` to decide identities that hold for every rotation.
+
+    Examples
+    --------
+    >>> R, constraint = symbolic_rotation(0)
+    >>> R
+    Matrix([
+    [c_0, -s_0],
+    [s_0,  c_0]])
+    >>> constraint
+    c_0**2 + s_0**2 - 1
+    """
+    c, s = sp.symbols(f"c_{index} s_{index}", real=True)
+    return sp.Matrix([[c, -s], [s, c]]), c**2 + s**2 - 1
+
+
+def vanishes_modulo(matrix: sp.Matrix, constraints: Sequence[sp.Expr]) -> bool:
+    r"""Whether every entry of a polynomial ``matrix`` is zero modulo ``constraints``.
+
+    Each entry is expanded and reduced (``sympy.reduced``) by the constraints
+    :math:`c_i^2 + s_i^2 - 1` of :func:`symbolic_rotation`.  These form a Gröbner
+    basis (their leading terms :math:`c_i^2` are pairwise coprime), so a zero
+    remainder means the entry vanishes for *every* choice of the rotations, and a
+    non-zero remainder means it does not.
+
+    Examples
+    --------
+    >>> R, constraint = symbolic_rotation(1)
+    >>> vanishes_modulo(R.T * R - sp.eye(2), [constraint])
+    True
+    >>> vanishes_modulo(R - sp.eye(2), [constraint])
+    False
+    """
+    entries = [sp.expand(entry) for entry in matrix]
+    symbols = set().union(*(e.free_symbols for e in [*entries, *constraints]))
+    gens = sorted(symbols, key=str)
+    return all(sp.reduced(e, list(constraints), *gens)[1] == 0 for e in entries if e != 0)

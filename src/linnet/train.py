@@ -2,7 +2,7 @@
 
 Both loops minimise the ``l_p`` regression loss of :mod:`linnet.losses` and
 record the end-to-end matrix and the loss after every step, so that a chapter
-can compare a deep network with the rule of Theorem 1 step by step.  A loop
+can compare a deep network with the rule of Theorem 1 (§4.1) step by step.  A loop
 that produces a non-finite value stops with :class:`DivergenceError` instead
 of returning NaN.
 """
@@ -104,9 +104,9 @@ def train_deep(
     weight_decay: float = 0.0,
     keep_weights: bool = False,
 ) -> Trajectory:
-    """Gradient descent on the factors of a deep linear network (Section 4 of the paper).
+    r"""Gradient descent on the factors of a deep linear network (§4.1 of the paper).
 
-    Each step computes ``G = nabla L^1(W_e)`` with :func:`linnet.lp_loss_grad`
+    Each step computes :math:`G = \nabla L^1(W_e)` with :func:`linnet.lp_loss_grad`
     and applies :func:`linnet.deep_gd_step`.
 
     Parameters
@@ -116,7 +116,7 @@ def train_deep(
     X, y, p
         Data and exponent of the ``l_p`` loss (see :func:`linnet.lp_loss`).
     lr : float
-        Learning rate ``eta > 0``.
+        Learning rate :math:`\eta > 0`.
     steps : int
         Number of steps, ``>= 0``.
     weight_decay : float, default 0
@@ -178,7 +178,10 @@ def train_end_to_end(
     steps: int,
     weight_decay: float = 0.0,
 ) -> Trajectory:
-    """Iterate the end-to-end update rule (eq. (10) of the paper) on the ``l_p`` loss.
+    r"""Iterate the end-to-end update rule (Theorem 1, §4.1) on an :math:`\ell_p` loss.
+
+    Each step is :func:`linnet.end_to_end_update` with the gradient of
+    :func:`linnet.lp_loss`.
 
     ``depth == 1`` is plain gradient descent on ``W_e``.
 
@@ -189,7 +192,7 @@ def train_end_to_end(
     X, y, p
         Data and exponent of the ``l_p`` loss.
     depth : int
-        ``N >= 1``.
+        :math:`N \ge 1`.
     lr : float
     steps : int
     weight_decay : float, default 0
@@ -228,10 +231,14 @@ def train_end_to_end(
 
 
 def relative_gap(run: Trajectory, reference: Trajectory) -> FloatArray:
-    """Relative distance of two runs' end-to-end matrices, step by step.
+    r"""Relative distance of two runs' end-to-end matrices, step by step.
 
-    ``||W_e^run(t) - W_e^ref(t)||_F / ||W_e^ref(t)||_F``: how far gradient descent on the
-    factors is from the end-to-end update rule (Theorem 1 of the paper) over training.
+    .. math::
+
+       \frac{\|W_e^{\text{run}}(t) - W_e^{\text{ref}}(t)\|_F}{\|W_e^{\text{ref}}(t)\|_F}:
+
+    how far gradient descent on the factors is from the end-to-end update rule
+    (Theorem 1, §4.1 of the paper) over training.
 
     Parameters
     ----------

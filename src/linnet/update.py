@@ -1,7 +1,8 @@
-r"""The end-to-end update rule and its preconditioner (Section 5 of the paper).
+r"""The end-to-end update rule and its preconditioner (§4 of the paper).
 
-Under balanced initialisation, gradient descent on ``W_1, ..., W_N`` moves the
-end-to-end matrix by (Theorem 1 in its discrete form, eq. (10) of the paper)
+Under balanced initialisation, gradient descent on :math:`W_1, \dots, W_N` moves
+the end-to-end matrix by the *end-to-end update rule* (the discrete form of
+Theorem 1, §4.1 of the paper)
 
 .. math::
 
@@ -10,10 +11,12 @@ end-to-end matrix by (Theorem 1 in its discrete form, eq. (10) of the paper)
          [W_e^\top W_e]^{\frac{N-j}{N}},
    \qquad G = \nabla L^1(W_e),
 
-i.e. ``vec(W_e) <- (1 - eta lambda N) vec(W_e) - eta P_{W_e} vec(G)`` with the
-preconditioner ``P_{W_e}`` of Claim 1.  :func:`end_to_end_update` computes it
-from one thin SVD of ``W_e``; :func:`preconditioner` builds ``P_{W_e}`` itself
-(``kd x kd``), for teaching and testing only.
+i.e. :math:`\operatorname{vec}(W_e) \leftarrow (1 - \eta\lambda N) \operatorname{vec}(W_e)
+- \eta P_{W_e} \operatorname{vec}(G)` with the preconditioner :math:`P_{W_e}` of
+Claim 1 (§4.1).  For a single output it becomes the rule of Claim 2 (§4.2),
+:func:`single_output_update`.  :func:`end_to_end_update` computes the rule from
+one thin SVD of :math:`W_e`; :func:`preconditioner` builds :math:`P_{W_e}`
+itself (:math:`kd \times kd`), for teaching and testing only.
 """
 
 from __future__ import annotations
@@ -54,23 +57,30 @@ def _eigen_grid(s_left: FloatArray, s_right: FloatArray, depth: int) -> FloatArr
 
 
 def preconditioner_eigenvalues(W_e: ArrayLike, depth: int) -> FloatArray:
-    r"""Eigenvalues of the preconditioner ``P_{W_e}`` (Claim 1 of the paper).
+    r"""Eigenvalues of the preconditioner :math:`P_{W_e}` (Claim 1, §4.1 of the paper).
 
-    With singular values ``sigma_1 >= sigma_2 >= ...`` of ``W_e`` (padded with
-    zeros to length ``k`` for rows and ``d`` for columns), the eigenvalue
-    belonging to the pair ``(u_r, v_{r'})`` of left/right singular vectors is
+    With singular values :math:`\sigma_1 \ge \sigma_2 \ge \dots` of :math:`W_e`
+    (padded with zeros to length :math:`k` for rows and :math:`d` for columns,
+    i.e. the singular vectors completed to orthonormal bases
+    :math:`\{u_r\}_{r \le k}` and :math:`\{v_{r'}\}_{r' \le d}`), the eigenvalue
+    belonging to the eigenvector :math:`v_{r'} \otimes u_r` is
 
-    ``lambda[r, r'] = sum_{j=1}^{N} sigma_r^{2(N-j)/N} sigma_{r'}^{2(j-1)/N}``
+    .. math::
 
-    with ``0^0 = 1``.  For ``N = 1`` every eigenvalue is 1 (plain gradient
-    descent); for ``N >= 2`` and ``r = r'`` it is ``N sigma_r^{2-2/N}``, so
-    directions in which ``W_e`` is already large move faster.
+       \lambda_{r, r'} = \sum_{j=1}^{N} \sigma_r^{2(N-j)/N} \, \sigma_{r'}^{2(j-1)/N},
+       \qquad 0^0 = 1.
+
+    For :math:`N = 1` every eigenvalue is 1 (plain gradient descent); for
+    :math:`N \ge 2` and :math:`r = r'` it is :math:`N \sigma_r^{2-2/N}`, so
+    directions in which :math:`W_e` is already large move faster, and it is
+    zero exactly when :math:`\sigma_r = \sigma_{r'} = 0`: :math:`P_{W_e}` is
+    singular iff :math:`W_e` is rank-deficient.
 
     Parameters
     ----------
     W_e : array_like, shape (k, d)
     depth : int
-        ``N >= 1``.
+        :math:`N \ge 1`.
 
     Returns
     -------
@@ -93,12 +103,18 @@ def preconditioner_eigenvalues(W_e: ArrayLike, depth: int) -> FloatArray:
 
 
 def preconditioner(W_e: ArrayLike, depth: int) -> FloatArray:
-    r"""The ``kd x kd`` preconditioner ``P_{W_e}`` of Claim 1 of the paper.
+    r"""The :math:`kd \times kd` preconditioner :math:`P_{W_e}` of Claim 1 (§4.1 of the paper).
 
-    ``P_{W_e} = sum_{j=1}^{N} [W_e^T W_e]^{(N-j)/N} (x) [W_e W_e^T]^{(j-1)/N}``,
-    with ``(x)`` the Kronecker product, so that the end-to-end update reads
-    ``vec(W_e) <- (1 - eta lambda N) vec(W_e) - eta P_{W_e} vec(G)`` with
-    column-major ``vec`` (``vec(A G B) = (B^T (x) A) vec(G)``).
+    .. math::
+
+       P_{W_e} = \sum_{j=1}^{N} [W_e^\top W_e]^{\frac{N-j}{N}}
+                 \otimes [W_e W_e^\top]^{\frac{j-1}{N}},
+
+    with :math:`\otimes` the Kronecker product, so that the end-to-end update
+    reads :math:`\operatorname{vec}(W_e) \leftarrow (1 - \eta\lambda N)
+    \operatorname{vec}(W_e) - \eta P_{W_e} \operatorname{vec}(G)` with
+    column-major :math:`\operatorname{vec}`
+    (:math:`\operatorname{vec}(A G B) = (B^\top \otimes A) \operatorname{vec}(G)`).
 
     This builds the matrix literally from :func:`psd_power`: use it to study
     ``P_{W_e}``, not to train (see :func:`end_to_end_update`).
@@ -107,12 +123,12 @@ def preconditioner(W_e: ArrayLike, depth: int) -> FloatArray:
     ----------
     W_e : array_like, shape (k, d)
     depth : int
-        ``N >= 1``.
+        :math:`N \ge 1`.
 
     Returns
     -------
     ndarray, shape (k*d, k*d)
-        Symmetric positive semi-definite; positive definite when ``W_e`` has
+        Symmetric positive semi-definite; positive definite iff ``W_e`` has
         full rank or ``N = 1``.
 
     Examples
@@ -163,28 +179,33 @@ def end_to_end_update(
     lr: float,
     weight_decay: float = 0.0,
 ) -> FloatArray:
-    r"""One step of the end-to-end update rule (eq. (10) of the paper, Theorem 1).
+    r"""One step of the end-to-end update rule (Theorem 1, §4.1 of the paper).
 
-    ``W_e <- (1 - eta lambda N) W_e
-    - eta sum_{j=1}^N [W_e W_e^T]^{(j-1)/N} G [W_e^T W_e]^{(N-j)/N}``
+    .. math::
 
-    It is what gradient descent on balanced factors ``W_1, ..., W_N`` does to
-    ``W_e = W_N ... W_1``, up to ``O(eta^2)``.  The sum is computed from one
-    thin SVD of ``W_e`` (cost ``O(k d min(k, d))``), never forming the
-    ``kd x kd`` preconditioner.
+       W_e \leftarrow (1 - \eta\lambda N) W_e
+         - \eta \sum_{j=1}^{N} [W_e W_e^\top]^{\frac{j-1}{N}} \, G \,
+           [W_e^\top W_e]^{\frac{N-j}{N}}
+
+    It is what gradient descent on balanced factors :math:`W_1, \dots, W_N`
+    does to :math:`W_e = W_N \cdots W_1`, up to :math:`O(\eta^2)` per step.  The
+    sum is computed from one thin SVD of :math:`W_e` (cost
+    :math:`O(k d \min(k, d))`), never forming the :math:`kd \times kd`
+    preconditioner.
 
     Parameters
     ----------
     W_e : array_like, shape (k, d)
         Current end-to-end matrix.
     grad_e : array_like, shape (k, d)
-        ``G = nabla L^1(W_e)``.
+        :math:`G = \nabla L^1(W_e)`.
     depth : int
-        ``N >= 1``; ``depth == 1`` is plain gradient descent.
+        :math:`N \ge 1`; ``depth == 1`` is plain gradient descent.
     lr : float
-        ``eta > 0``.
+        :math:`\eta > 0`.
     weight_decay : float, default 0
-        ``lambda >= 0`` (weight decay on every factor becomes ``lambda N`` here).
+        :math:`\lambda \ge 0` (weight decay on every factor becomes
+        :math:`\lambda N` here).
 
     Returns
     -------
@@ -192,7 +213,8 @@ def end_to_end_update(
 
     Examples
     --------
-    For ``W_e = [[4, 0]]`` and ``N = 2`` the preconditioner is ``diag(8, 4)``:
+    For :math:`W_e = (4 \;\; 0)` and :math:`N = 2` the preconditioner is
+    :math:`\operatorname{diag}(8, 4)`:
 
     >>> end_to_end_update(np.array([[4.0, 0.0]]), np.array([[1.0, 1.0]]), depth=2, lr=0.1)
     array([[ 3.2, -0.4]])
@@ -213,26 +235,32 @@ def single_output_update(
     lr: float,
     weight_decay: float = 0.0,
 ) -> FloatArray:
-    r"""The end-to-end update for a single output (Theorem 2 of the paper).
+    r"""The end-to-end update for a single output (Claim 2, §4.2 of the paper).
 
-    ``w <- (1 - eta lambda N) w - eta ||w||^{2-2/N} (g + (N-1) Pr_w(g))``,
-    where ``Pr_w(g) = (w.g / ||w||^2) w`` projects onto the direction of ``w``
-    (``Pr_0 = 0``).  Read it as an adaptive learning rate ``eta ||w||^{2-2/N}``
-    plus a momentum-like push ``(N-1) Pr_w`` along the direction already
-    travelled.  It equals :func:`end_to_end_update` applied to ``w[None, :]``.
+    .. math::
+
+       w \leftarrow (1 - \eta\lambda N) w
+         - \eta \|w\|^{2-\frac{2}{N}} \big(g + (N-1) \Pr_w(g)\big),
+       \qquad \Pr_w(g) = \frac{\langle w, g \rangle}{\|w\|^2} \, w,
+
+    where :math:`\Pr_w` projects onto the direction of :math:`w`
+    (:math:`\Pr_0 = 0`).  Read it as an adaptive learning rate
+    :math:`\eta \|w\|^{2-2/N}` plus a momentum-like push :math:`(N-1) \Pr_w`
+    along the direction already travelled.  It equals :func:`end_to_end_update`
+    applied to ``w[None, :]``.
 
     Parameters
     ----------
     w : array_like, shape (d,)
         The end-to-end weight vector (``W_e`` with one row).
     grad : array_like, shape (d,)
-        ``g = nabla L^1(w)``.
+        :math:`g = \nabla L^1(w)`.
     depth : int
-        ``N >= 1``.
+        :math:`N \ge 1`.
     lr : float
-        ``eta > 0``.
+        :math:`\eta > 0`.
     weight_decay : float, default 0
-        ``lambda >= 0``.
+        :math:`\lambda \ge 0`.
 
     Returns
     -------

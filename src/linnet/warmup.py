@@ -1,8 +1,8 @@
-r"""The paper's warm-up (Section 3): one extra scalar, ``w = w_1 * omega_2``.
+r"""The paper's warm-up (§3): one extra scalar, :math:`w = \omega_2 w_1`.
 
-Replace the linear predictor ``w`` of an ``l_p`` regression by ``w_1 omega_2``
-with ``w_1`` a vector and ``omega_2`` a scalar: a depth-2 linear network with
-one hidden unit, so gradient descent on ``(w_1, omega_2)`` is
+Replace the linear predictor :math:`w` of an :math:`\ell_p` regression by
+:math:`\omega_2 w_1` with :math:`w_1` a vector and :math:`\omega_2` a scalar:
+a depth-2 linear network with one hidden unit, so gradient descent on ``(w_1, omega_2)`` is
 :func:`linnet.deep_gd_step` on ``[w_1[None, :], [[omega_2]]]``.  One step
 moves ``w`` by
 
@@ -11,8 +11,11 @@ moves ``w`` by
    w' = w - \rho \nabla - \eta (w_1^\top \nabla) w_1 + \eta^2 \omega_2 (w_1^\top \nabla) \nabla,
    \qquad \rho = \eta\,\omega_2^2,
 
-an adaptive learning rate plus a term along ``w`` that, unrolled, is a
-weighted sum of past gradients (momentum-like memory).
+an adaptive learning rate plus a term along :math:`w` that, unrolled, is a
+weighted sum of past gradients (momentum-like memory).  This is the book's
+exact form of the paper's warm-up, whose gradient-flow version reads
+:math:`\dot w = -\rho \nabla - \sum \mu \nabla` with :math:`\rho = \eta\,\omega_2^2`
+and memory coefficients :math:`\mu` (chapter 1).
 """
 
 from __future__ import annotations
@@ -28,7 +31,10 @@ __all__ = ["WarmupStep", "warmup_memory", "warmup_step_terms"]
 
 
 class WarmupStep(NamedTuple):
-    """The three terms of one warm-up step: ``w' = w - rho * grad - along_w + second_order``."""
+    r"""The three terms of one warm-up step, ``w' = w - rho * grad - along_w + second_order``.
+
+    See :func:`warmup_step_terms` for the formulas (§3 of the paper).
+    """
 
     rho: float
     along_w: FloatArray
@@ -36,24 +42,28 @@ class WarmupStep(NamedTuple):
 
 
 def warmup_step_terms(w1: ArrayLike, omega2: float, grad: ArrayLike, lr: float) -> WarmupStep:
-    r"""Decompose one gradient step on ``(w_1, omega_2)`` as seen by ``w = w_1 omega_2``.
+    r"""Decompose one gradient step on :math:`(w_1, \omega_2)` as seen by :math:`w = \omega_2 w_1`.
 
-    Section 3 of the paper: with ``nabla = nabla L(w)`` at ``w = w_1 omega_2``,
+    §3 of the paper: with :math:`\nabla = \nabla L(w)` at :math:`w = \omega_2 w_1`,
 
-    ``w_1 omega_2 -> (w_1 - eta omega_2 nabla)(omega_2 - eta w_1^T nabla)
-    = w - rho nabla - eta (w_1^T nabla) w_1 + eta^2 omega_2 (w_1^T nabla) nabla``
+    .. math::
 
-    with the adaptive learning rate ``rho = eta omega_2^2``.  The term along
-    ``w_1`` (parallel to ``w``) carries the memory of past gradients.
+       (\omega_2 - \eta\, w_1^\top \nabla)(w_1 - \eta\, \omega_2 \nabla)
+       = w - \rho \nabla - \eta (w_1^\top \nabla) w_1
+         + \eta^2 \omega_2 (w_1^\top \nabla) \nabla
+
+    with the adaptive learning rate :math:`\rho = \eta\,\omega_2^2`.  The term
+    along :math:`w_1` (parallel to :math:`w`) carries the memory of past
+    gradients.
 
     Parameters
     ----------
     w1 : array_like, shape (d,)
     omega2 : float
     grad : array_like, shape (d,)
-        ``nabla L`` at ``w = w1 * omega2``.
+        :math:`\nabla L` at :math:`w = \omega_2 w_1`.
     lr : float
-        ``eta > 0``.
+        :math:`\eta > 0`.
 
     Returns
     -------
@@ -85,15 +95,18 @@ def warmup_memory(
 ) -> FloatArray:
     r"""The memory coefficients ``mu[t, tau]`` of the unrolled warm-up dynamics.
 
-    Since ``w_1^{(t)} = w_1^{(0)} - eta sum_{tau<t} omega_2^{(tau)} nabla^{(tau)}``
-    exactly, the term along ``w`` of :func:`warmup_step_terms` unrolls into
+    Since :math:`w_1^{(t)} = w_1^{(0)} - \eta \sum_{\tau<t} \omega_2^{(\tau)} \nabla^{(\tau)}`
+    exactly, the term along :math:`w` of :func:`warmup_step_terms` unrolls into
 
-    ``w^{(t+1)} = w^{(t)} - rho^{(t)} nabla^{(t)} - sum_{tau<t} mu^{(t,tau)} nabla^{(tau)}
-    - eta (w_1^{(t)T} nabla^{(t)}) w_1^{(0)}
-    + eta^2 omega_2^{(t)} (w_1^{(t)T} nabla^{(t)}) nabla^{(t)}``
+    .. math::
 
-    with ``mu^{(t,tau)} = -eta^2 (w_1^{(t)T} nabla^{(t)}) omega_2^{(tau)}``: past
-    gradients re-applied, as in momentum (Section 3 of the paper).
+       w^{(t+1)} = w^{(t)} - \rho^{(t)} \nabla^{(t)}
+         - \sum_{\tau<t} \mu^{(t,\tau)} \nabla^{(\tau)}
+         - \eta (w_1^{(t)\top} \nabla^{(t)}) w_1^{(0)}
+         + \eta^2 \omega_2^{(t)} (w_1^{(t)\top} \nabla^{(t)}) \nabla^{(t)}
+
+    with :math:`\mu^{(t,\tau)} = -\eta^2 (w_1^{(t)\top} \nabla^{(t)}) \omega_2^{(\tau)}`:
+    past gradients re-applied, as in momentum (§3 of the paper).
 
     Parameters
     ----------
