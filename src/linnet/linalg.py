@@ -46,7 +46,7 @@ def snap_zeros(values: FloatArray, size: int) -> FloatArray:
     """``values`` with every entry of magnitude ``<= zero_tolerance(values, size)`` set to 0.
 
     The one place where round-off of zero becomes exactly zero, for eigenvalues
-    (:func:`psd_power`) and singular values (the end-to-end update, ranks).
+    (:func:`linnet.psd_power`) and singular values (the end-to-end update, ranks).
 
     Examples
     --------
