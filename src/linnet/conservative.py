@@ -162,9 +162,9 @@ def sector_loop_integral(
     .. math::
 
        \oint F \cdot dW
-       = \int_{\theta_1}^{\theta_2} \langle F, r_2\, e_\theta\rangle\, d\theta
-       - \int_{r_1}^{r_2} \langle F, e_\rho(\theta_2)\rangle\, d\rho
-       - \int_{\theta_1}^{\theta_2} \langle F, r_1\, e_\theta\rangle\, d\theta
+       &= \int_{\theta_1}^{\theta_2} \langle F, r_2\, e_\theta\rangle\, d\theta
+       - \int_{r_1}^{r_2} \langle F, e_\rho(\theta_2)\rangle\, d\rho \\
+       &\quad - \int_{\theta_1}^{\theta_2} \langle F, r_1\, e_\theta\rangle\, d\theta
        + \int_{r_1}^{r_2} \langle F, e_\rho(\theta_1)\rangle\, d\rho,
 
     with ``e_rho = cos(theta) u + sin(theta) v`` and

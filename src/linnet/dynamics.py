@@ -68,9 +68,9 @@ def pair_eigenvalue(a: ArrayLike, b: ArrayLike, depth: int) -> FloatArray:
 
     .. math::
 
-       \lambda(a, b) = \sum_{j=1}^{N} a^{2(N-j)/N} \, b^{2(j-1)/N}
-       = \frac{a^2 - b^2}{a^{2/N} - b^{2/N}} \quad (a \ne b),
-       \qquad \lambda(a, a) = N a^{2 - 2/N},
+       \lambda(a, b) &= \sum_{j=1}^{N} a^{2(N-j)/N} \, b^{2(j-1)/N}
+       = \frac{a^2 - b^2}{a^{2/N} - b^{2/N}} \quad (a \ne b), \\
+       \lambda(a, a) &= N a^{2 - 2/N},
 
     a geometric sum in ``x = a^{2/N}``, ``y = b^{2/N}``. It lies between
     ``N min(a, b)^{2-2/N}`` and ``N max(a, b)^{2-2/N}``. The quotient is used when

@@ -187,9 +187,9 @@ def balanced_factors(
 
     .. math::
 
-       W_1 = E_1 S^{1/N} V^\top, \qquad
-       W_j = E_j S^{1/N} E_{j-1}^\top \;(1 < j < N), \qquad
-       W_N = U S^{1/N} E_{N-1}^\top,
+       W_1 &= E_1 S^{1/N} V^\top, \\
+       W_j &= E_j S^{1/N} E_{j-1}^\top \quad (1 < j < N), \\
+       W_N &= U S^{1/N} E_{N-1}^\top,
 
     where :math:`S = \operatorname{diag}(s_1, \dots, s_r)` and :math:`E_j`
     holds the first :math:`r` columns of the :math:`n_j \times n_j` identity.

@@ -680,8 +680,8 @@ def factor_pair_update(
     .. math::
 
         (W_b - \eta G W_a^\top)(W_a - \eta W_b^\top G)
-        = W - \eta \left(W_b W_b^\top G + G W_a^\top W_a\right)
-          + \eta^2\, G W_a^\top W_b^\top G .
+        &= W - \eta \left(W_b W_b^\top G + G W_a^\top W_a\right) \\
+        &\quad + \eta^2\, G W_a^\top W_b^\top G .
 
     The first-order term is Theorem 1's end-to-end dynamics (§4.1) for depth
     :math:`N = 2` *before* balancedness is used: with balanced factors

@@ -100,9 +100,9 @@ def warmup_memory(
 
     .. math::
 
-       w^{(t+1)} = w^{(t)} - \rho^{(t)} \nabla^{(t)}
-         - \sum_{\tau<t} \mu^{(t,\tau)} \nabla^{(\tau)}
-         - \eta (w_1^{(t)\top} \nabla^{(t)}) w_1^{(0)}
+       w^{(t+1)} &= w^{(t)} - \rho^{(t)} \nabla^{(t)}
+         - \sum_{\tau<t} \mu^{(t,\tau)} \nabla^{(\tau)} \\
+         &\quad - \eta (w_1^{(t)\top} \nabla^{(t)}) w_1^{(0)}
          + \eta^2 \omega_2^{(t)} (w_1^{(t)\top} \nabla^{(t)}) \nabla^{(t)}
 
     with :math:`\mu^{(t,\tau)} = -\eta^2 (w_1^{(t)\top} \nabla^{(t)}) \omega_2^{(\tau)}`:
