@@ -13,6 +13,8 @@ Conventions: ``weights = [W_1, ..., W_N]`` with ``W_j`` of shape
 column-major.
 """
 
+from . import datasets  # noqa: F401  (the module linnet.datasets)
+from .engine import Run, lp_minimum, run_lp_regression
 from .linalg import psd_power
 from .losses import lp_loss, lp_loss_grad
 from .network import (
@@ -37,6 +39,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DivergenceError",
+    "Run",
     "Trajectory",
     "WarmupStep",
     "balanced_factors",
@@ -48,11 +51,13 @@ __all__ = [
     "layer_gradients",
     "lp_loss",
     "lp_loss_grad",
+    "lp_minimum",
     "near_zero_init",
     "preconditioner",
     "preconditioner_eigenvalues",
     "psd_power",
     "relative_gap",
+    "run_lp_regression",
     "single_output_update",
     "train_deep",
     "train_end_to_end",
