@@ -226,3 +226,19 @@ CASES += [
     (lambda: datasets.zscore(np.ones((1, 2)), np.ones(1), "t"), ValueError, "at least 2"),
     (lambda: datasets.zscore([[np.nan, 1.0], [1.0, 1.0]], [1.0, 2.0], "t"), ValueError, "NaN"),
 ]
+CASES += [
+    (lambda: linnet.run_lp_regression_seeds(_X4, _y4, seeds=[], p=2, lrs=[0.1], steps=1),
+     ValueError, "at least one seed"),
+    (lambda: linnet.run_lp_regression_seeds(_X4, _y4, seeds=3, p=2, lrs=[0.1], steps=1),
+     TypeError, "seeds"),
+    (lambda: linnet.run_lp_regression_seeds(_X4, _y4, seeds=[1, -1], p=2, lrs=[0.1], steps=1),
+     ValueError, "seeds[1]"),
+    (lambda: linnet.run_lp_regression_seeds(_X4, _y4, seeds=[1], p=2, lrs=[0.1]),
+     TypeError, "steps"),
+    (lambda: linnet.run_lp_regression_seeds(_X4, _y4, seeds=[1], p=2, lrs=[0.1], steps=1, seed=2),
+     TypeError, "seeds=["),
+    (lambda: linnet.run_lp_regression_seeds(_X4, _y4, seeds=[1], p=2, lrs=[0.1], steps=1, rho=.5),
+     TypeError, "hyper-parameter"),
+    (lambda: linnet.run_lp_regression(_X4, np.ones((6, 2)), p=2, lrs=[0.1], steps=1,
+                                      depth=2, width=[1]), ValueError, "rank"),
+]  # fmt: skip

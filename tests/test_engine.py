@@ -364,3 +364,24 @@ def test_lp_minimum_on_ill_conditioned_data():
         L_star, _ = lp_minimum(data.X, data.y, p)
         run = run_lp_regression(data.X, data.y, p=p, lrs=[1e-2], steps=50)
         assert np.all(run.losses >= L_star)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"optimizer": "adam"},
+        {"depth": 2, "form": "end_to_end"},
+        {"depth": 3, "optimizer": "adagrad"},
+        {"depth": 2, "init": "gaussian", "width": 3, "optimizer": "momentum"},
+    ],
+)
+def test_seeds_batched_equal_separate_runs(options):
+    X, y = problem(k=2, d=3)
+    lrs = [0.005, 0.01]
+    runs = linnet.run_lp_regression_seeds(X, y, seeds=[0, 5, 2], p=4, lrs=lrs, steps=15, **options)
+    for seed, run in zip([0, 5, 2], runs, strict=True):
+        alone = run_lp_regression(X, y, seed=seed, p=4, lrs=lrs, steps=15, **options)
+        np.testing.assert_array_equal(run.W_e0, alone.W_e0)
+        np.testing.assert_allclose(run.losses, alone.losses, rtol=RTOL)
+        np.testing.assert_allclose(run.W_e, alone.W_e, rtol=RTOL, atol=1e-15)
+        assert run.optimizer == alone.optimizer and run.form == alone.form

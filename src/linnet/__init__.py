@@ -14,7 +14,7 @@ column-major.
 """
 
 from . import datasets  # noqa: F401  (the module linnet.datasets)
-from .engine import Run, lp_minimum, run_lp_regression
+from .engine import Run, lp_minimum, run_lp_regression, run_lp_regression_seeds
 from .linalg import psd_power
 from .losses import lp_loss, lp_loss_grad
 from .network import (
@@ -58,6 +58,7 @@ __all__ = [
     "psd_power",
     "relative_gap",
     "run_lp_regression",
+    "run_lp_regression_seeds",
     "single_output_update",
     "train_deep",
     "train_end_to_end",

@@ -44,7 +44,14 @@ from ._validation import (
 )
 from .network import balanced_factors, near_zero_init
 
-__all__ = ["OPTIMIZERS", "LpMinimum", "Run", "lp_minimum", "run_lp_regression"]
+__all__ = [
+    "OPTIMIZERS",
+    "LpMinimum",
+    "Run",
+    "lp_minimum",
+    "run_lp_regression",
+    "run_lp_regression_seeds",
+]
 
 #: Optimizer names accepted by :func:`run_lp_regression`, with their
 #: hyper-parameters and PyTorch's defaults.
@@ -530,7 +537,12 @@ def run_lp_regression(
     width : int or sequence of int, optional
         Hidden widths of a ``"factors"`` network (one int for all, or ``N - 1``
         ints); default ``max(d, k)``.  With ``init="balanced"`` every width
-        must be at least ``rank W_e(0) = min(k, d)``.
+        must be at least ``r = rank W_e(0) = min(k, d)``, and the width does
+        not matter: :func:`linnet.balanced_factors` pads the units beyond
+        ``r`` with exact zeros, whose gradients vanish identically, so they
+        stay zero under every optimizer here; the engine therefore trains
+        the equivalent width-``r`` network (same :math:`W_e` at every step,
+        up to round-off; tested against full-width reference loops).
     init : {"balanced", "gaussian"}
     init_scale : float, default 1e-3
         Frobenius norm of :math:`W_e(0)` (balanced), or the standard deviation of
@@ -568,6 +580,100 @@ def run_lp_regression(
     >>> bool(np.allclose(deep.W_e0, run.W_e0))
     True
     """
+    setup = _setup(
+        X, y, p, lrs, steps, optimizer, depth, form, width, init, init_scale,
+        divergence_factor, hyper,
+    )  # fmt: skip
+    return _train(setup, [_start(setup, as_int("seed", seed, 0))])[0]
+
+
+def run_lp_regression_seeds(
+    X: ArrayLike, y: ArrayLike, *, seeds: Sequence[int], **options: Any
+) -> list[Run]:
+    """:func:`run_lp_regression` for several seeds at once: one :class:`Run` per seed.
+
+    Every (seed, rate) pair is one slice of the same batch, so a grid of ``R``
+    rates over ``S`` seeds costs one run with ``S R`` stacked problems; each
+    returned run equals ``run_lp_regression(X, y, seed=s, **options)``.
+
+    Parameters
+    ----------
+    X, y : array_like
+        As for :func:`run_lp_regression`.
+    seeds : sequence of int
+        At least one seed (each ``>= 0``).
+    **options
+        Every other keyword of :func:`run_lp_regression` (``p``, ``lrs``,
+        ``steps``, ``optimizer``, ...).
+
+    Returns
+    -------
+    list of Run
+
+    Examples
+    --------
+    >>> X, y = np.eye(3), np.array([1.0, 2.0, 3.0])
+    >>> runs = run_lp_regression_seeds(X, y, seeds=[0, 1], p=4, lrs=[0.1, 0.2], steps=5)
+    >>> len(runs), runs[1].losses.shape
+    (2, (6, 2))
+    >>> alone = run_lp_regression(X, y, seed=1, p=4, lrs=[0.1, 0.2], steps=5)
+    >>> bool(np.allclose(runs[1].losses, alone.losses, rtol=1e-12))
+    True
+    """
+    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Sequence):
+        raise TypeError(f"seeds must be a list of integer seeds, got {seeds!r}")
+    if len(seeds) == 0:
+        raise ValueError("seeds must contain at least one seed, got []")
+    if "seed" in options:
+        raise TypeError("pass seeds=[...], not seed=")
+    for name in ("p", "lrs", "steps"):
+        if name not in options:
+            raise TypeError(f"run_lp_regression_seeds() missing keyword argument {name!r}")
+    named = {
+        key: options.pop(key)
+        for key in (
+            "p", "lrs", "steps", "optimizer", "depth", "form", "width", "init",
+            "init_scale", "divergence_factor",
+        )
+        if key in options
+    }  # fmt: skip
+    defaults = {
+        "optimizer": "gd", "depth": 1, "form": "factors", "width": None,
+        "init": "balanced", "init_scale": 1e-3, "divergence_factor": 1e3,
+    }  # fmt: skip
+    named = {**defaults, **named}
+    setup = _setup(
+        X, y, named["p"], named["lrs"], named["steps"], named["optimizer"], named["depth"],
+        named["form"], named["width"], named["init"], named["init_scale"],
+        named["divergence_factor"], options,
+    )  # fmt: skip
+    starts = [_start(setup, as_int(f"seeds[{i}]", s, 0)) for i, s in enumerate(seeds)]
+    return _train(setup, starts)
+
+
+@dataclass(frozen=True)
+class _Setup:
+    """Validated options of a run."""
+
+    X: FloatArray
+    Y: FloatArray
+    p: int
+    rates: FloatArray
+    steps: int
+    optimizer: str
+    depth: int
+    form: str
+    hidden: list[int]
+    init: str
+    scale: float
+    blowup: float
+    hyper: dict[str, Any]
+
+
+def _setup(
+    X: Any, y: Any, p: Any, lrs: Any, steps: Any, optimizer: Any, depth: Any, form: Any,
+    width: Any, init: Any, init_scale: Any, divergence_factor: Any, hyper: dict[str, Any],
+) -> _Setup:  # fmt: skip
     inputs = as_matrix("X", X)
     m, d = inputs.shape
     Y = _as_targets(y, m)
@@ -582,7 +688,6 @@ def run_lp_regression(
     scale = as_real("init_scale", init_scale)
     if scale <= 0:
         raise ValueError(f"init_scale must be > 0, got {init_scale}")
-    rng = np.random.default_rng(as_int("seed", seed, 0))
     blowup = as_real("divergence_factor", divergence_factor)
     if blowup <= 1:
         raise ValueError(f"divergence_factor must be > 1, got {divergence_factor}")
@@ -608,31 +713,60 @@ def run_lp_regression(
                 f"width must list the {N - 1} hidden widths of a depth-{N} network, "
                 f"got {len(hidden)}"
             )
+    if start == "balanced" and hidden and min(hidden) < min(k, d):
+        raise ValueError(
+            f"with init='balanced' every hidden width must be >= rank W_e(0) = "
+            f"min(k, d) = {min(k, d)}, got width {hidden}"
+        )
+    return _Setup(
+        inputs, Y, order, rates, n_steps, opt, N, how, hidden, start, scale, blowup, params_h
+    )
 
-    # The common starting point.
-    if start == "balanced":
+
+def _start(s: _Setup, seed: int) -> tuple[FloatArray, list[FloatArray]]:
+    """The starting point ``W_e(0)`` and the factors to train from it."""
+    rng = np.random.default_rng(seed)
+    k, d = s.Y.shape[1], s.X.shape[1]
+    if s.init == "balanced":
         W0 = rng.standard_normal((k, d))
-        W0 *= scale / np.linalg.norm(W0)
-        init_factors = balanced_factors(W0, N, hidden) if N >= 2 else [W0]
-    else:
-        init_factors = near_zero_init([d, *hidden, k], scale, rng)
-        W0 = _product(init_factors)
-    B = rates.size
-    problem = _Problem(inputs, Y, order, B)
+        W0 *= s.scale / np.linalg.norm(W0)
+        if s.depth == 1:
+            return W0, [W0]
+        # balanced_factors pads hidden units beyond r = rank W_e(0) = min(k, d) with
+        # exact zeros; their gradients vanish identically, so they stay zero under
+        # every optimizer and the width-r network gives the same W_e at lower cost.
+        return W0, balanced_factors(W0, s.depth, [min(k, d)] * (s.depth - 1))
+    factors = near_zero_init([d, *s.hidden, k], s.scale, rng)
+    return _product(factors), factors
+
+
+def _train(s: _Setup, starts: list[tuple[FloatArray, list[FloatArray]]]) -> list[Run]:
+    """Run every (start, rate) pair as one batch and split the result per start."""
+    X, Y, N = s.X, s.Y, s.depth
+    k, d = Y.shape[1], X.shape[1]
+    R, S = s.rates.size, len(starts)
+    B = R * S
+    rates = np.tile(s.rates, S)
+    problem = _Problem(X, Y, s.p, B)
     lr_col = rates[:, None, None]
     active = np.ones(B, dtype=bool)
     diverged = np.zeros(B, dtype=bool)
-    losses = np.empty((n_steps + 1, B))
-
-    if how == "end_to_end" and N >= 2:
-        start_params = [np.broadcast_to(W0, (B, k, d)).copy()]
-        decay = params_h["weight_decay"] * N
+    losses = np.empty((s.steps + 1, B))
+    W0s = np.concatenate([np.broadcast_to(W0, (R, k, d)) for W0, _ in starts])
+    end_to_end = s.form == "end_to_end" and N >= 2
+    if end_to_end:
+        start_params = [W0s.copy()]
+        decay = s.hyper["weight_decay"] * N
         optim = None
     else:
-        start_params = [np.broadcast_to(f, (B, *f.shape)).copy() for f in init_factors]
-        optim = _Optimizer(opt, params_h, start_params)
+        start_params = [
+            np.concatenate([np.broadcast_to(f[j], (R, *f[j].shape)) for _, f in starts])
+            for j in range(len(starts[0][1]))
+        ]
+        optim = _Optimizer(s.optimizer, s.hyper, start_params)
     params = [w.copy() for w in start_params]
-    last_good = np.broadcast_to(W0, (B, k, d)).copy()
+    last_good = W0s.copy()
+    n_steps = s.steps
 
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for t in range(n_steps + 1):
@@ -646,7 +780,7 @@ def run_lp_regression(
             else:
                 loss, W_e, grads = _factor_gradients(params, problem)
             if t == 0:
-                limit = blowup * np.maximum(loss, np.finfo(np.float64).tiny)
+                limit = s.blowup * np.maximum(loss, np.finfo(np.float64).tiny)
             bad = active & ~(loss <= limit)  # catches NaN and inf too
             if bad.any():
                 active &= ~bad
@@ -668,19 +802,22 @@ def run_lp_regression(
             else:
                 optim.step(params, grads, lr_col)
 
-    return Run(
-        losses=losses,
-        lrs=rates,
-        W_e0=W0,
-        W_e=last_good,
-        diverged=diverged,
-        p=order,
-        optimizer=opt,
-        depth=N,
-        form=how,
-        init=start,
-        hyper=params_h,
-    )
+    return [
+        Run(
+            losses=losses[:, i * R : (i + 1) * R].copy(),
+            lrs=s.rates.copy(),
+            W_e0=W0,
+            W_e=last_good[i * R : (i + 1) * R].copy(),
+            diverged=diverged[i * R : (i + 1) * R].copy(),
+            p=s.p,
+            optimizer=s.optimizer,
+            depth=N,
+            form="end_to_end" if end_to_end else "factors",
+            init=s.init,
+            hyper=dict(s.hyper),
+        )
+        for i, (W0, _) in enumerate(starts)
+    ]
 
 
 class LpMinimum(NamedTuple):
