@@ -242,3 +242,21 @@ CASES += [
     (lambda: linnet.run_lp_regression(_X4, np.ones((6, 2)), p=2, lrs=[0.1], steps=1,
                                       depth=2, width=[1]), ValueError, "rank"),
 ]  # fmt: skip
+
+from linnet import experiments  # noqa: E402
+
+CASES += [
+    (lambda: experiments.lr_grid(1.0, 0.5), ValueError, "low <= high"),
+    (lambda: experiments.lr_grid(0.0, 0.5), ValueError, "> 0"),
+    (lambda: experiments.tune_lr(_X4, _y4, p=2, steps=2, lrs=[0.1], method="SGD"),
+     ValueError, "unknown method"),
+    (lambda: experiments.tune_lr(_X4, _y4, p=2, steps=2, lrs=[], method="GD"), ValueError, "lrs"),
+    (lambda: experiments.tune_lr(_X4, _y4, p=2, steps=2, lrs=[0.1], extend=-1),
+     ValueError, "extend"),
+    (lambda: experiments.compare_methods(_X4, _y4, p=2, steps=2, methods=["SGD"]),
+     ValueError, "unknown method"),
+    (lambda: experiments.compare_methods(_X4, _y4, p=2, steps=2, seeds=[]),
+     ValueError, "at least one seed"),
+    (lambda: experiments.compare_methods(_X4, _y4, p=3, steps=2), ValueError, "even"),
+    (lambda: experiments.Progress(0), ValueError, "total"),
+]  # fmt: skip
