@@ -260,3 +260,10 @@ CASES += [
     (lambda: experiments.compare_methods(_X4, _y4, p=3, steps=2), ValueError, "even"),
     (lambda: experiments.Progress(0), ValueError, "total"),
 ]  # fmt: skip
+CASES += [
+    (lambda: _run(terms="norm"), ValueError, "end_to_end"),
+    (lambda: _run(depth=2, form="end_to_end", terms="half"), ValueError, "terms"),
+    (lambda: linnet.run_lp_regression(_X4, np.ones((6, 2)), p=2, lrs=[0.1], steps=1, depth=2,
+                                      form="end_to_end", terms="norm"), ValueError, "one output"),
+    (lambda: _run(keep_path="yes"), TypeError, "keep_path"),
+]  # fmt: skip

@@ -385,3 +385,42 @@ def test_seeds_batched_equal_separate_runs(options):
         np.testing.assert_allclose(run.losses, alone.losses, rtol=RTOL)
         np.testing.assert_allclose(run.W_e, alone.W_e, rtol=RTOL, atol=1e-15)
         assert run.optimizer == alone.optimizer and run.form == alone.form
+
+
+@pytest.mark.parametrize("terms", ["both", "norm", "projection"])
+def test_single_output_rule_ablations(terms):
+    # Reference written from the formulas of the docstring (Claim 2 and its two halves).
+    X, y = problem(k=1, d=4)
+    N, lr = 3, 0.05
+    run = run_lp_regression(
+        X, y, p=4, lrs=[lr], steps=12, depth=N, form="end_to_end", terms=terms,
+        init_scale=0.5, keep_path=True,
+    )  # fmt: skip
+    w = run.W_e0[0].copy()
+    for t in range(12):
+        np.testing.assert_allclose(run.path[t, 0, 0], w, rtol=RTOL)
+        g = lp_loss_grad(w, X, y, 4)
+        norm_factor = np.dot(w, w) ** (1 - 1 / N)
+        push = g + (N - 1) * np.dot(w, g) / np.dot(w, w) * w
+        step = {"both": norm_factor * push, "norm": norm_factor * g, "projection": push}[terms]
+        w = w - lr * step
+    np.testing.assert_allclose(run.W_e[0, 0], w, rtol=RTOL)
+    if terms == "both":
+        w2 = run.W_e0[0].copy()
+        for _ in range(12):
+            w2 = linnet.single_output_update(w2, lp_loss_grad(w2, X, y, 4), N, lr)
+        np.testing.assert_allclose(run.W_e[0, 0], w2, rtol=RTOL)
+
+
+def test_keep_path_records_every_step():
+    X, y = problem(k=2, d=3)
+    run = run_lp_regression(
+        X, y, p=4, lrs=[0.01, 1e4], steps=20, depth=2, optimizer="adam", keep_path=True
+    )
+    assert run.path.shape == (21, 2, 2, 3)
+    np.testing.assert_allclose(run.path[0, 0], run.W_e0, rtol=1e-12)  # product of factors
+    np.testing.assert_array_equal(run.path[-1], run.W_e)
+    for t in (0, 7, 20):
+        assert run.losses[t, 0] == pytest.approx(lp_loss(run.path[t, 0], X, y, 4), rel=1e-10)
+    assert run.diverged[1] and np.all(np.isfinite(run.path))
+    assert run_lp_regression(X, y, p=2, lrs=[0.1], steps=2).path is None

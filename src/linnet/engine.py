@@ -69,6 +69,7 @@ OPTIMIZERS: dict[str, dict[str, Any]] = {
 }
 
 FORMS = ("factors", "end_to_end")
+TERMS = ("both", "norm", "projection")
 INITS = ("balanced", "gaussian")
 
 
@@ -98,9 +99,13 @@ class Run:
     diverged
         ``(len(lrs),)`` bool: the loss became non-finite or exceeded
         ``divergence_factor`` times its initial value.
-    p, optimizer, depth, form, init, hyper
+    p, optimizer, depth, form, init, hyper, terms
         The settings of the run (``hyper``: every optimizer hyper-parameter,
         defaults included).
+    path
+        ``(steps + 1, len(lrs), k, d)``: :math:`W_e` after every step, if the run
+        was made with ``keep_path=True`` (else ``None``); a diverged rate keeps
+        its last acceptable matrix.
     """
 
     losses: FloatArray
@@ -114,6 +119,8 @@ class Run:
     form: str
     init: str
     hyper: dict[str, Any] = field(default_factory=dict)
+    terms: str = "both"
+    path: FloatArray | None = None
 
     @property
     def final_loss(self) -> FloatArray:
@@ -374,16 +381,20 @@ class _Optimizer:
                 w -= lr * m_hat / (np.sqrt(v_hat) + h["eps"])
 
 
-def _end_to_end_direction(W: FloatArray, G: FloatArray, N: int) -> FloatArray:
+def _end_to_end_direction(W: FloatArray, G: FloatArray, N: int, terms: str = "both") -> FloatArray:
     r"""Batched :math:`\sum_j [W W^\top]^{(j-1)/N} G [W^\top W]^{(N-j)/N}`, ``W, G (B, k, d)``."""
     _, k, d = W.shape
     if k == 1:  # Claim 2: ||w||^{2-2/N} (g + (N-1) Pr_w(g)), no SVD needed
         w, g = W[:, 0, :], G[:, 0, :]
         sq = np.einsum("bi,bi->b", w, w)
-        along = np.einsum("bi,bi->b", w, g)
-        coef = np.divide(along, sq, out=np.zeros_like(sq), where=sq > 0) * (N - 1)
-        out = g + coef[:, None] * w
-        out *= (sq ** (1.0 - 1.0 / N))[:, None]
+        if terms == "norm":
+            out = g.copy()
+        else:
+            along = np.einsum("bi,bi->b", w, g)
+            coef = np.divide(along, sq, out=np.zeros_like(sq), where=sq > 0) * (N - 1)
+            out = g + coef[:, None] * w
+        if terms != "projection":
+            out *= (sq ** (1.0 - 1.0 / N))[:, None]
         return out[:, None, :]
     U, s, Vt = np.linalg.svd(W, full_matrices=False)
     tol = 10.0 * max(k, d) * np.finfo(np.float64).eps * s[:, :1]
@@ -453,6 +464,8 @@ def run_lp_regression(
     init_scale: float = 1e-3,
     seed: int = 0,
     divergence_factor: float = 1e3,
+    terms: str = "both",
+    keep_path: bool = False,
     **hyper: Any,
 ) -> Run:
     r"""Train an :math:`\ell_p` regression model for every learning rate of a grid at once.
@@ -551,6 +564,16 @@ def run_lp_regression(
         Seed of ``numpy.random.default_rng`` for the initialisation.
     divergence_factor : float, default 1e3
         A loss above ``divergence_factor * losses[0]`` counts as divergence.
+    terms : {"both", "norm", "projection"}
+        For ablations of the single-output rule (``form="end_to_end"``, one
+        output, ``depth >= 2`` only): ``"both"`` is Claim 2;
+        ``"norm"`` keeps only the adaptive factor,
+        :math:`w \leftarrow w - \eta \|w\|^{2-2/N} g`; ``"projection"`` keeps
+        only the push along :math:`w`,
+        :math:`w \leftarrow w - \eta (g + (N-1)\,\mathrm{Pr}_w(g))`.  These
+        variants are not gradient descent on any network: the book's ablation.
+    keep_path : bool, default False
+        Record :math:`W_e` after every step in ``Run.path``.
     **hyper
         Optimizer hyper-parameters, named and defaulted as in ``torch.optim``
         (see :data:`linnet.engine.OPTIMIZERS`).
@@ -582,7 +605,7 @@ def run_lp_regression(
     """
     setup = _setup(
         X, y, p, lrs, steps, optimizer, depth, form, width, init, init_scale,
-        divergence_factor, hyper,
+        divergence_factor, hyper, terms, keep_path,
     )  # fmt: skip
     return _train(setup, [_start(setup, as_int("seed", seed, 0))])[0]
 
@@ -633,19 +656,20 @@ def run_lp_regression_seeds(
         key: options.pop(key)
         for key in (
             "p", "lrs", "steps", "optimizer", "depth", "form", "width", "init",
-            "init_scale", "divergence_factor",
+            "init_scale", "divergence_factor", "terms", "keep_path",
         )
         if key in options
     }  # fmt: skip
     defaults = {
         "optimizer": "gd", "depth": 1, "form": "factors", "width": None,
         "init": "balanced", "init_scale": 1e-3, "divergence_factor": 1e3,
+        "terms": "both", "keep_path": False,
     }  # fmt: skip
     named = {**defaults, **named}
     setup = _setup(
         X, y, named["p"], named["lrs"], named["steps"], named["optimizer"], named["depth"],
         named["form"], named["width"], named["init"], named["init_scale"],
-        named["divergence_factor"], options,
+        named["divergence_factor"], options, named["terms"], named["keep_path"],
     )  # fmt: skip
     starts = [_start(setup, as_int(f"seeds[{i}]", s, 0)) for i, s in enumerate(seeds)]
     return _train(setup, starts)
@@ -668,11 +692,14 @@ class _Setup:
     scale: float
     blowup: float
     hyper: dict[str, Any]
+    terms: str
+    keep_path: bool
 
 
 def _setup(
     X: Any, y: Any, p: Any, lrs: Any, steps: Any, optimizer: Any, depth: Any, form: Any,
     width: Any, init: Any, init_scale: Any, divergence_factor: Any, hyper: dict[str, Any],
+    terms: Any = "both", keep_path: Any = False,
 ) -> _Setup:  # fmt: skip
     inputs = as_matrix("X", X)
     m, d = inputs.shape
@@ -713,14 +740,23 @@ def _setup(
                 f"width must list the {N - 1} hidden widths of a depth-{N} network, "
                 f"got {len(hidden)}"
             )
+    rule_terms = _as_choice("terms", terms, TERMS)
+    if rule_terms != "both" and (N < 2 or how != "end_to_end" or k != 1):
+        raise ValueError(
+            f"terms={rule_terms!r} ablates the single-output end-to-end rule (Claim 2): "
+            f"it needs form='end_to_end', depth >= 2 and one output, got form={how!r}, "
+            f"depth={N}, k={k}"
+        )
+    path = _as_bool("keep_path", keep_path)
     if start == "balanced" and hidden and min(hidden) < min(k, d):
         raise ValueError(
             f"with init='balanced' every hidden width must be >= rank W_e(0) = "
             f"min(k, d) = {min(k, d)}, got width {hidden}"
         )
     return _Setup(
-        inputs, Y, order, rates, n_steps, opt, N, how, hidden, start, scale, blowup, params_h
-    )
+        inputs, Y, order, rates, n_steps, opt, N, how, hidden, start, scale, blowup, params_h,
+        rule_terms, path,
+    )  # fmt: skip
 
 
 def _start(s: _Setup, seed: int) -> tuple[FloatArray, list[FloatArray]]:
@@ -767,6 +803,7 @@ def _train(s: _Setup, starts: list[tuple[FloatArray, list[FloatArray]]]) -> list
     params = [w.copy() for w in start_params]
     last_good = W0s.copy()
     n_steps = s.steps
+    path = np.empty((n_steps + 1, B, k, d)) if s.keep_path else None
 
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for t in range(n_steps + 1):
@@ -792,10 +829,12 @@ def _train(s: _Setup, starts: list[tuple[FloatArray, list[FloatArray]]]) -> list
                 lr_col = np.where(active, rates, 0.0)[:, None, None]
             losses[t] = np.where(active, loss, np.inf)
             last_good[active] = W_e[active]
+            if path is not None:
+                path[t] = last_good
             if t == n_steps:
                 break
             if optim is None:
-                direction = _end_to_end_direction(params[0], G, N)
+                direction = _end_to_end_direction(params[0], G, N, s.terms)
                 if decay:
                     params[0] *= 1.0 - lr_col * decay
                 params[0] -= lr_col * direction
@@ -815,6 +854,8 @@ def _train(s: _Setup, starts: list[tuple[FloatArray, list[FloatArray]]]) -> list
             form="end_to_end" if end_to_end else "factors",
             init=s.init,
             hyper=dict(s.hyper),
+            terms=s.terms,
+            path=None if path is None else path[:, i * R : (i + 1) * R].copy(),
         )
         for i, (W0, _) in enumerate(starts)
     ]

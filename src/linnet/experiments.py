@@ -155,6 +155,10 @@ def _merge(old: list[Run], new: list[Run]) -> list[Run]:
                 form=a.form,
                 init=a.init,
                 hyper=a.hyper,
+                terms=a.terms,
+                path=None
+                if a.path is None or b.path is None
+                else np.concatenate([a.path, b.path], axis=1)[:, order],
             )
         )
     return merged
