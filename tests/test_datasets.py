@@ -136,3 +136,20 @@ def test_uci_gas_rejects_malformed_files(tmp_path):
     empty.mkdir()
     with pytest.raises(ValueError, match=r"no \.dat files"):
         datasets.uci_gas(empty)
+
+
+def test_shipped_files_are_declared_as_package_data():
+    # A wheel built from pyproject.toml must contain the data (checked once by building
+    # one: `pip wheel --no-deps .` lists linnet/_datasets/*); guard the declaration.
+    import fnmatch
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    config = tomllib.loads((root / "pyproject.toml").read_text())
+    patterns = config["tool"]["setuptools"]["package-data"]["linnet"]
+    shipped = [
+        p.relative_to(root / "src" / "linnet") for p in (root / "src/linnet/_datasets").iterdir()
+    ]
+    for path in shipped:
+        assert any(fnmatch.fnmatch(str(path), pat) for pat in patterns), path
