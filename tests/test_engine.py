@@ -424,3 +424,28 @@ def test_keep_path_records_every_step():
         assert run.losses[t, 0] == pytest.approx(lp_loss(run.path[t, 0], X, y, 4), rel=1e-10)
     assert run.diverged[1] and np.all(np.isfinite(run.path))
     assert run_lp_regression(X, y, p=2, lrs=[0.1], steps=2).path is None
+
+
+@pytest.mark.parametrize(
+    "singular_values",
+    [[1.0, 0.5, 0.1], [1.0, 1e-2, 1e-5], [1.0, 0.3, 0.0], [0.0, 0.0, 0.0], [2.0, 2.0, 2.0]],
+)
+@pytest.mark.parametrize("depth", [2, 3, 5])
+def test_batched_rule_matches_end_to_end_update(singular_values, depth):
+    # Both branches (eigh of W W^T when s_min / s_max >= 1e-3, else the SVD), including
+    # rank-deficient and zero W, against linnet.end_to_end_update (one thin SVD).
+    from linnet.engine import _end_to_end_direction
+
+    rng = np.random.default_rng(depth)
+    U, _ = np.linalg.qr(rng.standard_normal((3, 3)))
+    V, _ = np.linalg.qr(rng.standard_normal((6, 3)))
+    W = (U * singular_values) @ V.T
+    G = rng.standard_normal((3, 6))
+    expected = (W - linnet.end_to_end_update(W, G, depth, 1.0)) if np.any(W) else None
+    got = _end_to_end_direction(W[None], G[None], depth)[0]
+    if expected is None:  # W = 0: only the j = N term with N = 1 survives, i.e. 0 for N >= 2
+        expected = W - linnet.end_to_end_update(W, G, depth, 1.0)
+    # Tolerance: round-off of two different factorisations, amplified by at most
+    # (s_max / s_min)^2 <= 1e6 in the eigh branch: 1e-9 relative to |G| s_max^{2-2/N}.
+    scale = np.linalg.norm(G) * max(max(singular_values), 1.0) ** 2
+    np.testing.assert_allclose(got, expected, atol=1e-9 * scale)
