@@ -16,7 +16,8 @@ measured on the machine it runs on:
   (nbclient, ``LINNET_STATIC_WIDGETS=1`` as in ``make book``).
 
 Timings are the best of several interleaved repeats (the least disturbed by
-other load).  The engine figures use one BLAS thread (``OPENBLAS_NUM_THREADS=1``
+other load); per-step costs are differences between runs of 120 and 20 steps,
+so the set-up of a run cancels.  The engine figures use one BLAS thread (``OPENBLAS_NUM_THREADS=1``
 unless set): on a small shared machine, multi-threaded BLAS on these thin
 products is slower and very noisy.  The chapters run in kernels with the
 environment ``make book`` gives them (the caller's, without that setting).
@@ -73,40 +74,42 @@ def engine_figures() -> dict[str, float]:
     data = sensor_like(m=2565, d=128, seed=0)
     X, y = data.X, data.y
     Y8 = np.stack([np.roll(y, 7 * c) for c in range(8)], axis=1)
-    steps = 200
     lr = 1e-3  # stable for every model here; no rate diverges
+    short, long = 20, 120  # per-step cost = (t(long) - t(short)) / 100: set-up cancels
 
-    def run(Y, **kw):
-        return lambda: linnet.run_lp_regression(X, Y, p=4, lrs=[lr], steps=steps, **kw)
+    def run(Y, steps, lrs=(lr,), **kw):
+        return lambda: linnet.run_lp_regression(X, Y, p=4, lrs=list(lrs), steps=steps, **kw)
 
-    t = interleaved(
-        {
-            "gd_k1": run(y),
-            "e2e_k1": run(y, depth=2, form="end_to_end"),
-            "gd_k8": run(Y8),
-            "e2e_k8": run(Y8, depth=2, form="end_to_end"),
-            "deep3": run(y, depth=3),
-            "deep3_gaussian": run(y, depth=3, init="gaussian", init_scale=0.1),
-        }
-    )
+    models = {
+        "gd_k1": (y, {}),
+        "e2e_k1": (y, {"depth": 2, "form": "end_to_end"}),
+        "gd_k8": (Y8, {}),
+        "e2e_k8": (Y8, {"depth": 2, "form": "end_to_end"}),
+        "deep3": (y, {"depth": 3}),
+        "deep3_gaussian": (y, {"depth": 3, "init": "gaussian", "init_scale": 0.1}),
+    }
+    funcs = {}
+    for name, (Y, kw) in models.items():
+        funcs[name, short] = run(Y, short, **kw)
+        funcs[name, long] = run(Y, long, **kw)
+    t = interleaved(funcs, repeat=15)
+    step = {name: (t[name, long] - t[name, short]) / (long - short) for name in models}
     lrs = 1e-4 * 2.0 ** np.arange(16)
     grid = interleaved(
         {
-            "batched": lambda: linnet.run_lp_regression(X, y, p=4, lrs=lrs, steps=steps),
-            "separate": lambda: [
-                linnet.run_lp_regression(X, y, p=4, lrs=[r], steps=steps) for r in lrs
-            ],
+            "batched": run(y, long, lrs=lrs),
+            "separate": lambda: [run(y, long, lrs=[r])() for r in lrs],
         },
-        repeat=3,
+        repeat=5,
     )
     return {
-        "gd_step_k1_us": 1e6 * t["gd_k1"] / steps,
-        "gd_step_k8_us": 1e6 * t["gd_k8"] / steps,
-        "e2e_step_over_gd_k1": t["e2e_k1"] / t["gd_k1"],
-        "e2e_step_over_gd_k8": t["e2e_k8"] / t["gd_k8"],
+        "gd_step_k1_us": 1e6 * step["gd_k1"],
+        "gd_step_k8_us": 1e6 * step["gd_k8"],
+        "e2e_step_over_gd_k1": step["e2e_k1"] / step["gd_k1"],
+        "e2e_step_over_gd_k8": step["e2e_k8"] / step["gd_k8"],
         "grid16_over_separate": grid["batched"] / grid["separate"],
-        "deep3_step_over_gd": t["deep3"] / t["gd_k1"],
-        "deep3_gaussian_step_over_gd": t["deep3_gaussian"] / t["gd_k1"],
+        "deep3_step_over_gd": step["deep3"] / step["gd_k1"],
+        "deep3_gaussian_step_over_gd": step["deep3_gaussian"] / step["gd_k1"],
         "blas_threads_engine": float(os.environ["OPENBLAS_NUM_THREADS"]),
         "cpu_count": float(os.cpu_count() or 0),
     }

@@ -392,21 +392,22 @@ class _Optimizer:
                 w -= lr * m_hat / (np.sqrt(v_hat) + h["eps"])
 
 
-def _end_to_end_direction(W: FloatArray, G: FloatArray, N: int, terms: str = "both") -> FloatArray:
+def _end_to_end_direction(
+    W: FloatArray, G: FloatArray, N: int, terms: str = "both", lr: FloatArray | None = None
+) -> FloatArray:
     r"""Batched :math:`\sum_j [W W^\top]^{(j-1)/N} G [W^\top W]^{(N-j)/N}`, ``W, G (B, k, d)``."""
     _, k, d = W.shape
     if k == 1:  # Claim 2: ||w||^{2-2/N} (g + (N-1) Pr_w(g)), no SVD needed
-        w, g = W[:, 0, :], G[:, 0, :]
-        sq = np.einsum("bi,bi->b", w, w)
-        if terms == "norm":
-            out = g.copy()
-        else:
-            along = np.einsum("bi,bi->b", w, g)
-            coef = np.divide(along, sq, out=np.zeros_like(sq), where=sq > 0) * (N - 1)
-            out = g + coef[:, None] * w
-        if terms != "projection":
-            out *= (sq ** (1.0 - 1.0 / N))[:, None]
-        return out[:, None, :]
+        sq = np.einsum("bki,bki->b", W, W)
+        rate = sq ** (1.0 - 1.0 / N) if terms != "projection" else np.ones_like(sq)
+        if lr is not None:  # fold the learning rates (B,) in the per-rate scalars
+            rate = rate * lr
+        out = G * rate[:, None, None]
+        if terms != "norm":  # + rate (N-1) (w.g / |w|^2) w, with Pr_0 = 0
+            along = np.einsum("bki,bki->b", W, G)
+            push = rate * (N - 1) * along / np.where(sq > 0, sq, 1.0)
+            out += push[:, None, None] * W
+        return out
     if k <= d:
         # Eigenvectors of the small k x k Gram matrix W W^T are far cheaper than an SVD;
         # they are accurate to ~eps (s_max / s_min)^2 <= 1e-10 relative when every
@@ -867,10 +868,14 @@ def _train(s: _Setup, starts: list[tuple[FloatArray, list[FloatArray]]]) -> list
             if t == n_steps:
                 break
             if optim is None:
-                direction = _end_to_end_direction(params[0], G, N, s.terms)
+                if k == 1:
+                    step = _end_to_end_direction(params[0], G, N, s.terms, lr_col[:, 0, 0])
+                else:
+                    step = _end_to_end_direction(params[0], G, N, s.terms)
+                    step *= lr_col
                 if decay:
                     params[0] *= 1.0 - lr_col * decay
-                params[0] -= lr_col * direction
+                params[0] -= step
             else:
                 optim.step(params, grads, lr_col)
 
