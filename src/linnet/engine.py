@@ -123,6 +123,18 @@ class Run:
     terms: str = "both"
     path: FloatArray | None = None
 
+    def __repr__(self) -> str:
+        model = "linear model" if self.depth == 1 else f"depth {self.depth} ({self.form})"
+        try:
+            best = f"best_lr={self.best_lr:.3g}"
+        except ValueError:
+            best = "every rate diverged"
+        return (
+            f"Run({self.optimizer}, {model}, l{self.p} loss, {self.losses.shape[0] - 1} steps, "
+            f"{self.lrs.size} rates from {self.lrs.min():.3g} to {self.lrs.max():.3g}, "
+            f"{int(self.diverged.sum())} diverged, {best})"
+        )
+
     @property
     def final_loss(self) -> FloatArray:
         """The loss after the last step, per rate (``inf`` for a diverged rate)."""
@@ -633,6 +645,8 @@ def run_lp_regression(
     ((51, 3), [False, False, True])
     >>> run.best_lr
     2.0
+    >>> run
+    Run(gd, linear model, l2 loss, 50 steps, 3 rates from 0.5 to 8, 1 diverged, best_lr=2)
     >>> deep = run_lp_regression(X, y, p=2, lrs=[1.0], steps=50, depth=3, form="end_to_end")
     >>> bool(np.allclose(deep.W_e0, run.W_e0))
     True
