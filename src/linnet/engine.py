@@ -13,8 +13,10 @@ of the paper (linear neural networks on a regression problem with the
   how "Adam on the overparameterized model" is run);
 * ``depth>=2, form="end_to_end"``: the end-to-end update rule of Theorem 1 of
   Section 4.1 (gradient descent only), in the single-output form of Claim 2
-  (Section 4.2) when there is one output, and from one batched thin SVD per
-  step otherwise.
+  (Section 4.2) when there is one output, and otherwise from the batched
+  eigendecomposition of the small ``k x k`` matrices :math:`W_e W_e^\top` (a
+  batched thin SVD when their singular values spread over more than three
+  decades).
 
 The optimizers follow the update equations stated in the documentation of
 PyTorch's ``torch.optim`` (``SGD``, ``Adagrad``, ``Adadelta``, ``Adam``), with
@@ -569,7 +571,8 @@ def run_lp_regression(
     parameters (``m d`` per output and rate; for ``p = 2`` and ``m > d`` the
     second is replaced by the precomputed Gram matrix :math:`X^\top X / m`), plus
     ``O(N k r^2)`` for the factors (width ``r``) or, for the end-to-end rule
-    with ``k > 1``, one batched thin SVD of the ``k x d`` matrices.
+    with ``k > 1``, ``O(k^2 d)`` from the eigendecomposition of
+    :math:`W_e W_e^\top` (a thin SVD if :math:`W_e` is ill-conditioned).
 
     **Divergence.** A rate whose loss becomes non-finite or exceeds
     ``divergence_factor`` times its initial loss is marked in ``Run.diverged``;

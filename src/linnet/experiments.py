@@ -23,7 +23,11 @@ Command line (needs matplotlib)::
 runs the protocol on the synthetic :func:`linnet.datasets.sensor_like` data
 and on :func:`linnet.datasets.tecator` (or, with ``--data``, on the UCI gas
 data at ``PATH``), and writes ``acceleration.csv`` and one PNG of loss curves
-per data set and ``p`` into ``DIR`` (default ``acceleration-results``).
+per data set and ``p`` into ``DIR`` (default ``acceleration-results``).  On a
+machine busy with other work, run it with ``OPENBLAS_NUM_THREADS=1``: the
+thin matrix products of the engine gain little from BLAS threads and lose a
+lot when those threads compete with other processes (measured: 2 to 6 times
+slower on a loaded 2-core machine).
 """
 
 from __future__ import annotations
@@ -540,7 +544,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         description=(
             "Tune each method's learning rate on a factor-2 grid by the loss at the "
             "budget, then count iterations to reach GD's final loss (l2 and l4 losses). "
-            "Writes acceleration.csv and PNG loss curves."
+            "Writes acceleration.csv and PNG loss curves. On a busy machine, set "
+            "OPENBLAS_NUM_THREADS=1 in the environment (BLAS threads then hurt)."
         ),
     )
     acc.add_argument(
