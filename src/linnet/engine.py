@@ -81,7 +81,7 @@ INITS = ("balanced", "gaussian")
 # ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Run:
     """What :func:`run_lp_regression` recorded, for every learning rate of the grid.
 
@@ -726,7 +726,7 @@ def run_lp_regression_seeds(
     return _train(setup, starts)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class _Setup:
     """Validated options of a run."""
 

@@ -101,7 +101,7 @@ def lr_grid(low: float, high: float) -> FloatArray:
     return bounds[0] * 2.0 ** np.arange(n)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Tuned:
     """One method with its learning rate tuned on a grid (see :func:`tune_lr`).
 
@@ -229,7 +229,7 @@ def tune_lr(
     n_extend = as_int("extend", extend, 0)
     kwargs = {"p": p, "steps": steps, **options}
     runs = run_lp_regression_seeds(X, y, seeds=list(seeds), lrs=grid, **kwargs)
-    for _ in range(n_extend + 1):
+    for attempt in range(n_extend + 1):
         score = _score(runs)
         lrs_now = runs[0].lrs
         if np.all(np.isinf(score)):
@@ -242,7 +242,7 @@ def tune_lr(
                 new = lrs_now[0] / np.array([4.0, 2.0])
             else:
                 new = lrs_now[-1] * np.array([2.0, 4.0])
-        if _ == n_extend:
+        if attempt == n_extend:
             break
         runs = _merge(runs, run_lp_regression_seeds(X, y, seeds=list(seeds), lrs=new, **kwargs))
     score = _score(runs)
@@ -261,7 +261,7 @@ def tune_lr(
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Comparison:
     """The outcome of :func:`compare_methods` on one data set and one ``p``.
 
