@@ -96,6 +96,12 @@ def test_uci_gas_dat_directory_zip_and_csv(tmp_path):
     np.testing.assert_array_equal(from_zip.X, data.X)
     np.testing.assert_array_equal(from_zip.y, data.y)
 
+    outer = tmp_path / "download.zip"
+    with zipfile.ZipFile(outer, "w") as zf:
+        zf.writestr("Dataset.zip", archive.read_bytes())
+    from_nested = datasets.uci_gas(outer, standardize=False)
+    np.testing.assert_array_equal(from_nested.X, data.X)
+
     acetone = datasets.uci_gas(archive, gas="ethylene", standardize=False)
     assert acetone.X.shape == (3, 128)
 
@@ -132,6 +138,11 @@ def test_uci_gas_rejects_malformed_files(tmp_path):
     only_ethylene.write_text("\n".join(lines))
     with pytest.raises(ValueError, match="no samples of ethanol"):
         datasets.uci_gas(only_ethylene)
+    no_dat = tmp_path / "no_dat.zip"
+    with zipfile.ZipFile(no_dat, "w") as zf:
+        zf.writestr("readme.txt", "nothing here")
+    with pytest.raises(ValueError, match=r"no \.dat files"):
+        datasets.uci_gas(no_dat)
     empty = tmp_path / "empty"
     empty.mkdir()
     with pytest.raises(ValueError, match=r"no \.dat files"):

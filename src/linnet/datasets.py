@@ -292,6 +292,24 @@ def _parse_dat(text: str, source: str, gas: int) -> tuple[list[list[float]], lis
     return rows, targets
 
 
+def _dat_members(where: Path) -> list[tuple[str, str]]:
+    """``(name, text)`` of the ``.dat`` files of a zip, in batch order; one nested zip level."""
+    with zipfile.ZipFile(where) as archive:
+        names = sorted(
+            (n for n in archive.namelist() if n.lower().endswith(".dat")), key=_batch_key
+        )
+        if names:
+            return [(f"{where}:{n}", archive.read(n).decode()) for n in names]
+        for inner in (n for n in archive.namelist() if n.lower().endswith(".zip")):
+            with zipfile.ZipFile(io.BytesIO(archive.read(inner))) as nested:
+                found = sorted(
+                    (n for n in nested.namelist() if n.lower().endswith(".dat")), key=_batch_key
+                )
+                if found:
+                    return [(f"{where}:{inner}:{n}", nested.read(n).decode()) for n in found]
+    raise ValueError(f"{where}: the archive holds no .dat files")
+
+
 def _batch_key(name: str) -> tuple[int, str]:
     digits = re.findall(r"\d+", Path(name).name)
     return (int(digits[-1]) if digits else 0, name)
@@ -306,7 +324,7 @@ def uci_gas(path: str | Path, *, gas: str = "ethanol", standardize: bool = True)
     UCI Machine Learning Repository and pass the path.  Accepted:
 
     * the zip archive as UCI distributes it (its ``batch*.dat`` files are read
-      in batch order);
+      in batch order, also from a zip nested inside it);
     * a directory holding ``batch*.dat`` files, or one ``.dat`` file, in the
       format ``gas;concentration 1:value 2:value ... 128:value``;
     * a CSV file (``.csv``) with 128 feature columns followed by the target
@@ -361,16 +379,10 @@ def uci_gas(path: str | Path, *, gas: str = "ethanol", standardize: bool = True)
             rows += r
             targets += t
     elif where.suffix.lower() == ".zip":
-        with zipfile.ZipFile(where) as archive:
-            names = sorted(
-                (n for n in archive.namelist() if n.lower().endswith(".dat")), key=_batch_key
-            )
-            if not names:
-                raise ValueError(f"{where}: the archive holds no .dat files")
-            for name in names:
-                r, t = _parse_dat(archive.read(name).decode(), f"{where}:{name}", code)
-                rows += r
-                targets += t
+        for source, text in _dat_members(where):
+            r, t = _parse_dat(text, source, code)
+            rows += r
+            targets += t
     elif where.suffix.lower() == ".csv":
         with where.open(newline="") as handle:
             lines = list(csv.reader(io.StringIO(handle.read())))
