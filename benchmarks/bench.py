@@ -126,13 +126,15 @@ def chapter_times() -> dict[str, float]:
     for path in sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb")):
         nb = nbformat.read(path, as_version=4)
         client = NotebookClient(
-            nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": path.parent}}
+            nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": path.parent}}
         )
         start = time.perf_counter()
         try:
             client.execute()
         except Exception as exc:  # report, do not hide, a failing chapter
-            print(f"{path.name}: execution failed: {type(exc).__name__}", file=sys.stderr)
+            message = str(exc).strip().splitlines()[-1:] or [""]
+            print(f"{path.name}: execution failed: {type(exc).__name__}: {message[0][:200]}",
+                  file=sys.stderr)  # fmt: skip
             figures[f"chapter_{path.name[:2]}_s"] = float("nan")
             continue
         figures[f"chapter_{path.name[:2]}_s"] = time.perf_counter() - start
@@ -162,11 +164,14 @@ def main() -> None:
     for name, value in figures.items():
         target = TARGETS.get(name)
         mark = "" if target is None else ("ok" if value <= target else "MISSED")
+        if not np.isfinite(value):
+            mark = "FAILED"
         shown = "" if target is None else f"<= {target:g}"
         print(f"{name:<30} {value:>10.3f} {shown:>8} {mark}")
     out = ROOT / "_build" / "bench.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({k: round(v, 4) for k, v in figures.items()}, indent=2) + "\n")
+    clean = {k: (round(v, 4) if np.isfinite(v) else None) for k, v in figures.items()}
+    out.write_text(json.dumps(clean, indent=2) + "\n")  # null: a chapter that failed
     print(f"\nwrote {out.relative_to(ROOT)}")
 
 
