@@ -6,7 +6,7 @@ first two fields are ``X`` of shape ``(m, d)`` and ``y`` of shape ``(m,)``):
 * :func:`sensor_like`: a seeded synthetic problem that mimics the paper's
   gas-sensor data (always available, no download);
 * :func:`tecator`: real near-infrared spectra of meat (Tecator), shipped with
-  :mod:`linnet` as a small compressed CSV with its permission note;
+  ``linnet`` as a small compressed CSV with its permission note;
 * :func:`uci_gas`: the paper's own data (UCI "Gas Sensor Array Drift at
   Different Concentrations", ethanol subset), which its licence does not let
   us redistribute: the reader supplies the file.
@@ -37,7 +37,7 @@ from ._validation import FloatArray, as_finite_array, as_int, as_real
 
 __all__ = ["GAS_NAMES", "RegressionData", "sensor_like", "tecator", "uci_gas", "zscore"]
 
-#: Gas codes of the UCI gas-sensor drift data (the number before ``;``).
+# Gas codes of the UCI gas-sensor drift data (the number before ``;``).
 GAS_NAMES = {
     1: "ethanol",
     2: "ethylene",
@@ -53,15 +53,22 @@ class RegressionData(NamedTuple):
 
     Attributes
     ----------
-    X : ndarray, shape (m, d)
-    y : ndarray, shape (m,)
-    name : str
-    preprocessing : str
+    X
+        Inputs, shape ``(m, d)``.
+    y
+        Targets, shape ``(m,)``.
+    name
+        Name of the data set.
+    preprocessing
         What was done to the raw values, in words.
-    x_mean, x_scale : ndarray, shape (d,)
-        ``X = (X_raw - x_mean) / x_scale`` (zeros and ones if not standardised).
-    y_mean, y_scale : float
+    x_mean
+        Shape ``(d,)``: ``X = (X_raw - x_mean) / x_scale`` (zeros if not standardised).
+    x_scale
+        Shape ``(d,)`` (ones if not standardised).
+    y_mean
         ``y = (y_raw - y_mean) / y_scale``.
+    y_scale
+        See ``y_mean``.
     """
 
     X: FloatArray
@@ -221,7 +228,7 @@ def tecator(target: str = "fat", *, standardize: bool = True) -> RegressionData:
 
     Recorded on a Tecator Infratec Food and Feed Analyzer (850-1050 nm, near
     infrared transmission); each sample is finely chopped meat.  Shipped with
-    :mod:`linnet` as ``_datasets/tecator.csv.gz`` with the data source's
+    ``linnet`` as ``_datasets/tecator.csv.gz`` with the data source's
     permission note beside it (``_datasets/TECATOR_PERMISSION.txt``, which
     also records the provenance: StatLib via the R package ``modeldata``,
     data set ``meats``).  Spectra are smooth, so neighbouring channels are
@@ -335,7 +342,7 @@ def uci_gas(path: str | Path, *, gas: str = "ethanol", standardize: bool = True)
     ----------
     path : str or pathlib.Path
     gas : str, default "ethanol"
-        Which gas to keep from ``.dat`` data (one of :data:`GAS_NAMES`).
+        Which gas to keep from ``.dat`` data (one of the values of ``GAS_NAMES``).
     standardize : bool, default True
         z-score the features and standardise the target (module docstring).
 

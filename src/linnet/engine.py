@@ -55,8 +55,8 @@ __all__ = [
     "run_lp_regression_seeds",
 ]
 
-#: Optimizer names accepted by :func:`run_lp_regression`, with their
-#: hyper-parameters and PyTorch's defaults.
+# Optimizer names accepted by run_lp_regression, with their hyper-parameters and
+# PyTorch's defaults.
 OPTIMIZERS: dict[str, dict[str, Any]] = {
     "gd": {"weight_decay": 0.0},
     "momentum": {"momentum": 0.9, "dampening": 0.0, "nesterov": False, "weight_decay": 0.0},
@@ -102,9 +102,20 @@ class Run:
     diverged
         ``(len(lrs),)`` bool: the loss became non-finite or exceeded
         ``divergence_factor`` times its initial value.
-    p, optimizer, depth, form, init, hyper, terms
-        The settings of the run (``hyper``: every optimizer hyper-parameter,
-        defaults included).
+    p
+        The loss exponent.
+    optimizer
+        The optimizer's name.
+    depth
+        The depth ``N``.
+    form
+        ``"factors"`` or ``"end_to_end"`` (always ``"factors"`` for depth 1).
+    init
+        ``"balanced"`` or ``"gaussian"``.
+    hyper
+        Every optimizer hyper-parameter, defaults included.
+    terms
+        Which terms of the single-output rule were kept (``"both"`` normally).
     path
         ``(steps + 1, len(lrs), k, d)``: :math:`W_e` after every step, if the run
         was made with ``keep_path=True`` (else ``None``); a diverged rate keeps
@@ -625,7 +636,7 @@ def run_lp_regression(
         Record :math:`W_e` after every step in ``Run.path``.
     **hyper
         Optimizer hyper-parameters, named and defaulted as in ``torch.optim``
-        (see :data:`linnet.engine.OPTIMIZERS`).
+        (the dictionary ``linnet.engine.OPTIMIZERS`` lists them with their defaults).
 
     Returns
     -------

@@ -59,7 +59,7 @@ __all__ = [
     "tune_lr",
 ]
 
-#: The methods of the comparison: label -> options of :func:`linnet.run_lp_regression`.
+#: The methods of the comparison, label -> options of :func:`linnet.run_lp_regression`.
 METHODS: dict[str, dict[str, Any]] = {
     "GD": {"optimizer": "gd", "depth": 1},
     "GD, depth-2 network": {"optimizer": "gd", "depth": 2, "form": "factors"},
@@ -107,18 +107,20 @@ class Tuned:
 
     Attributes
     ----------
-    method : str
-    options : dict
+    method
+        Label of the method.
+    options
         Options of :func:`linnet.run_lp_regression`.
-    lrs : ndarray
+    lrs
         The final grid (sorted, after any extension).
-    score : ndarray
+    score
         Per rate: mean over seeds of the final loss (``inf`` if any seed diverged).
-    best_lr : float
-    at_edge : bool
+    best_lr
+        The rate with the lowest score.
+    at_edge
         Whether the best rate is still the smallest or largest of the grid.
-    runs : list of Run
-        One run per seed over the whole grid.
+    runs
+        One :class:`linnet.Run` per seed over the whole grid.
     """
 
     method: str
@@ -131,7 +133,7 @@ class Tuned:
 
     @property
     def best_index(self) -> int:
-        """Index of :attr:`best_lr` in :attr:`lrs`."""
+        """Index of ``best_lr`` in ``lrs``."""
         return int(np.flatnonzero(self.lrs == self.best_lr)[0])
 
     def curves(self) -> FloatArray:
@@ -267,16 +269,20 @@ class Comparison:
 
     Attributes
     ----------
-    p : int
-    steps : int
-    seeds : tuple of int
-    L_star : float
+    p
+        The loss exponent.
+    steps
+        The step budget.
+    seeds
+        The seeds (one starting point each).
+    L_star
         :func:`linnet.lp_minimum` of the data.
-    target : ndarray, shape (n_seeds,)
-        Per seed, the final loss of depth-1 gradient descent at its tuned rate.
-    tuned : dict
+    target
+        Shape ``(n_seeds,)``: per seed, the final loss of depth-1 gradient
+        descent at its tuned rate.
+    tuned
         Method label -> :class:`Tuned`.
-    iterations : dict
+    iterations
         Method label -> ``(n_seeds,)`` steps to reach ``target`` at its tuned
         rate (``inf`` if not within the budget).
     """
