@@ -449,3 +449,25 @@ def test_batched_rule_matches_end_to_end_update(singular_values, depth):
     # (s_max / s_min)^2 <= 1e6 in the eigh branch: 1e-9 relative to |G| s_max^{2-2/N}.
     scale = np.linalg.norm(G) * max(max(singular_values), 1.0) ** 2
     np.testing.assert_allclose(got, expected, atol=1e-9 * scale)
+
+
+@pytest.mark.parametrize("k", [1, 3])
+@pytest.mark.parametrize("p", [2, 4])
+def test_overflowing_end_to_end_runs_are_masked(k, p):
+    # Rates and starting points far beyond any sensible value: nothing raises, no NaN.
+    X, y = problem(m=20, d=4, k=k)
+    for scale in (1e-3, 1e100):
+        run = run_lp_regression(
+            X, y, p=p, lrs=[1e-6, 1e2, 1e10, 1e100], steps=50, depth=3, form="end_to_end",
+            init_scale=scale,
+        )  # fmt: skip
+        assert not np.isnan(run.losses).any() and np.all(np.isfinite(run.W_e))
+        assert run.diverged[1:].all()
+
+
+def test_a_start_whose_loss_overflows_counts_as_diverged():
+    X, y = problem(m=20, d=4)
+    run = run_lp_regression(X, y, p=4, lrs=[1e-6, 1e-3], steps=5, init_scale=1e100)
+    assert run.diverged.all() and np.all(np.isinf(run.losses))
+    with pytest.raises(ValueError, match="every learning rate diverged"):
+        _ = run.best_lr

@@ -433,11 +433,18 @@ def _end_to_end_direction(
             push = rate * (N - 1) * along / np.where(sq > 0, sq, 1.0)
             out += push[:, None, None] * W
         return out
+    gram = W @ W.transpose(0, 2, 1)
+    finite = np.isfinite(gram).all(axis=(1, 2)) & np.isfinite(G).all(axis=(1, 2))
+    if not finite.all():  # overflowing rates get NaN, so the next loss marks them diverged
+        out = np.full_like(W, np.nan)
+        if finite.any():
+            out[finite] = _end_to_end_direction(W[finite], G[finite], N, terms)
+        return out
     if k <= d:
         # Eigenvectors of the small k x k Gram matrix W W^T are far cheaper than an SVD;
         # they are accurate to ~eps (s_max / s_min)^2 <= 1e-10 relative when every
         # singular value is within a factor 1e3 of the largest, else use the SVD.
-        lam, U = np.linalg.eigh(W @ W.transpose(0, 2, 1))
+        lam, U = np.linalg.eigh(gram)
         if np.all(lam > GRAM_RATIO**2 * lam[:, -1:]) and np.all(lam[:, -1] > 0):
             Ut = U.transpose(0, 2, 1)
             Vt = (Ut @ W) / np.sqrt(lam)[:, :, None]  # rows: right singular vectors
@@ -880,7 +887,7 @@ def _train(s: _Setup, starts: list[tuple[FloatArray, list[FloatArray]]]) -> list
                 loss, W_e, grads = _factor_gradients(params, problem)
             if t == 0:
                 limit = s.blowup * np.maximum(loss, np.finfo(np.float64).tiny)
-            bad = active & ~(loss <= limit)  # catches NaN and inf too
+            bad = active & ~(np.isfinite(loss) & (loss <= limit))  # NaN and inf too
             if bad.any():
                 active &= ~bad
                 diverged |= bad
