@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import linnet
 from linnet import lp_loss, lp_loss_grad, lp_minimum, run_lp_regression
@@ -471,3 +473,34 @@ def test_a_start_whose_loss_overflows_counts_as_diverged():
     assert run.diverged.all() and np.all(np.isinf(run.losses))
     with pytest.raises(ValueError, match="every learning rate diverged"):
         _ = run.best_lr
+
+
+@settings(max_examples=40)
+@given(
+    m=st.integers(3, 8),
+    d=st.integers(1, 4),
+    k=st.integers(1, 3),
+    p=st.sampled_from([2, 4]),
+    model=st.sampled_from(
+        [(1, "factors", "gd"), (2, "factors", "adam"), (3, "factors", "adagrad"),
+         (2, "end_to_end", "gd"), (3, "end_to_end", "gd"), (1, "factors", "momentum"),
+         (2, "factors", "adadelta")]
+    ),
+    init=st.sampled_from(["balanced", "gaussian"]),
+    seed=st.integers(0, 2**16),
+)  # fmt: skip
+def test_property_batched_grid_equals_single_rates(m, d, k, p, model, init, seed):
+    depth, form, optimizer = model
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((m, d))
+    y = rng.standard_normal((m, k))
+    lrs = [1e-3, 1e-2, 1e6]  # the last one diverges for most problems
+    kw = {"p": p, "steps": 12, "depth": depth, "form": form, "optimizer": optimizer,
+          "init": init, "init_scale": 0.3, "seed": seed}  # fmt: skip
+    batched = run_lp_regression(X, y, lrs=lrs, **kw)
+    assert not np.isnan(batched.losses).any()
+    for i, lr in enumerate(lrs):
+        single = run_lp_regression(X, y, lrs=[lr], **kw)
+        assert batched.diverged[i] == single.diverged[0]
+        np.testing.assert_allclose(batched.losses[:, i], single.losses[:, 0], rtol=RTOL)
+        np.testing.assert_allclose(batched.W_e[i], single.W_e[0], rtol=RTOL, atol=1e-14)
