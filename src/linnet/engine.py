@@ -562,8 +562,8 @@ def run_lp_regression(
     :math:`g_t` = the gradient plus ``weight_decay`` :math:`\cdot\,\theta_{t-1}`):
 
     * ``"gd"`` (``SGD``): :math:`\theta_t = \theta_{t-1} - \gamma g_t`.
-    * ``"momentum"`` (``SGD`` with ``momentum=0.9``, ``dampening=0``,
-      ``nesterov=False``): :math:`b_1 = g_1`,
+    * ``"momentum"`` (``SGD`` with ``momentum`` :math:`\mu` ``= 0.9``,
+      ``dampening`` :math:`\tau` ``= 0``, ``nesterov=False``): :math:`b_1 = g_1`,
       :math:`b_t = \mu b_{t-1} + (1-\tau) g_t`, step along :math:`b_t`
       (or :math:`g_t + \mu b_t` if ``nesterov``).  Heavy ball; not in the paper.
     * ``"adagrad"`` (``lr_decay=0``, ``initial_accumulator_value=0``,
