@@ -301,3 +301,107 @@ def test_every_public_function_has_bad_input_cases():
     assert len(functions) >= 17
     for name in functions:
         assert f"'{name}'" in source, f"no bad-input test calls linnet.{name}"
+
+
+# The experiment engine (Section 7.1) and its data.
+from linnet import datasets  # noqa: E402
+
+_X4 = np.random.default_rng(0).standard_normal((6, 3))
+_y4 = np.ones(6)
+
+
+def _run(**kw):
+    args = {"p": 2, "lrs": [0.1], "steps": 2, **kw}
+    return linnet.run_lp_regression(_X4, _y4, **args)
+
+
+CASES += [
+    (lambda: _run(lrs=[]), ValueError, "lrs"),
+    (lambda: _run(lrs=[0.1, -0.1]), ValueError, "> 0"),
+    (lambda: _run(lrs=[0.1, np.nan]), ValueError, "lrs"),
+    (lambda: _run(lrs="0.1"), TypeError, "lrs"),
+    (lambda: _run(p=3), ValueError, "even"),
+    (lambda: _run(steps=0), ValueError, "steps"),
+    (lambda: _run(steps=1.5), TypeError, "steps"),
+    (lambda: _run(optimizer="sgd"), ValueError, "optimizer"),
+    (lambda: _run(optimizer=None), TypeError, "optimizer"),
+    (lambda: _run(depth=2, form="deep"), ValueError, "form"),
+    (lambda: _run(depth=2, form="end_to_end", optimizer="adam"), ValueError, "factors"),
+    (lambda: _run(depth=0), ValueError, "depth"),
+    (lambda: _run(depth=3, width=[4]), ValueError, "width"),
+    (lambda: _run(depth=3, width="4"), TypeError, "width"),
+    (lambda: _run(init="zeros"), ValueError, "init"),
+    (lambda: _run(init_scale=0.0), ValueError, "init_scale"),
+    (lambda: _run(seed=-1), ValueError, "seed"),
+    (lambda: _run(divergence_factor=1.0), ValueError, "divergence_factor"),
+    (lambda: _run(momentum=0.9), TypeError, "hyper-parameter"),
+    (lambda: _run(optimizer="adam", betas=(0.9,)), ValueError, "betas"),
+    (lambda: _run(optimizer="adam", betas=(0.9, 1.0)), ValueError, "betas[1]"),
+    (lambda: _run(optimizer="adam", eps=0.0), ValueError, "eps"),
+    (lambda: _run(optimizer="adam", amsgrad=1), TypeError, "amsgrad"),
+    (lambda: _run(optimizer="adadelta", rho=1.5), ValueError, "rho"),
+    (lambda: _run(optimizer="adagrad", lr_decay=-1.0), ValueError, "lr_decay"),
+    (lambda: _run(optimizer="momentum", nesterov=True, dampening=0.5), ValueError, "nesterov"),
+    (lambda: _run(optimizer="gd", weight_decay=-1.0), ValueError, "weight_decay"),
+    (lambda: linnet.run_lp_regression(_X4, np.ones(5), p=2, lrs=[0.1], steps=1), ValueError, "y"),
+    (lambda: linnet.run_lp_regression(_X4[0], _y4, p=2, lrs=[0.1], steps=1), ValueError, "X"),
+    (lambda: _run(depth=2, width=[0]), ValueError, "width[0]"),
+    (lambda: _run().steps_to("low"), TypeError, "target"),
+    (lambda: _run().steps_to(np.nan), ValueError, "NaN"),
+    (lambda: linnet.lp_minimum(_X4, _y4, 5), ValueError, "even"),
+    (lambda: linnet.lp_minimum(_X4, np.ones(4), 4), ValueError, "y"),
+    (lambda: linnet.lp_minimum(_X4, _y4, 4, rtol=0.0), ValueError, "rtol"),
+    (lambda: linnet.lp_minimum(np.full((6, 3), np.inf), _y4, 4), ValueError, "X"),
+    (lambda: datasets.sensor_like(m=1), ValueError, "m"),
+    (lambda: datasets.sensor_like(d=0), ValueError, "d"),
+    (lambda: datasets.sensor_like(noise=-1.0), ValueError, "noise"),
+    (lambda: datasets.sensor_like(m=10, d=2, standardize=1), TypeError, "standardize"),
+    (lambda: datasets.tecator("salt"), ValueError, "target"),
+    (lambda: datasets.tecator(1), TypeError, "target"),
+    (lambda: datasets.uci_gas(3), TypeError, "path"),
+    (lambda: datasets.uci_gas(".", gas="methane"), ValueError, "gas"),
+    (lambda: datasets.zscore(np.ones((3, 2)), np.ones(2), "t"), ValueError, "y"),
+    (lambda: datasets.zscore(np.ones((1, 2)), np.ones(1), "t"), ValueError, "at least 2"),
+    (lambda: datasets.zscore([[np.nan, 1.0], [1.0, 1.0]], [1.0, 2.0], "t"), ValueError, "NaN"),
+]
+CASES += [
+    (lambda: linnet.run_lp_regression_seeds(_X4, _y4, seeds=[], p=2, lrs=[0.1], steps=1),
+     ValueError, "at least one seed"),
+    (lambda: linnet.run_lp_regression_seeds(_X4, _y4, seeds=3, p=2, lrs=[0.1], steps=1),
+     TypeError, "seeds"),
+    (lambda: linnet.run_lp_regression_seeds(_X4, _y4, seeds=[1, -1], p=2, lrs=[0.1], steps=1),
+     ValueError, "seeds[1]"),
+    (lambda: linnet.run_lp_regression_seeds(_X4, _y4, seeds=[1], p=2, lrs=[0.1]),
+     TypeError, "steps"),
+    (lambda: linnet.run_lp_regression_seeds(_X4, _y4, seeds=[1], p=2, lrs=[0.1], steps=1, seed=2),
+     TypeError, "seeds=["),
+    (lambda: linnet.run_lp_regression_seeds(_X4, _y4, seeds=[1], p=2, lrs=[0.1], steps=1, rho=.5),
+     TypeError, "hyper-parameter"),
+    (lambda: linnet.run_lp_regression(_X4, np.ones((6, 2)), p=2, lrs=[0.1], steps=1,
+                                      depth=2, width=[1]), ValueError, "rank"),
+]  # fmt: skip
+
+from linnet import experiments  # noqa: E402
+
+CASES += [
+    (lambda: experiments.lr_grid(1.0, 0.5), ValueError, "low <= high"),
+    (lambda: experiments.lr_grid(0.0, 0.5), ValueError, "> 0"),
+    (lambda: experiments.tune_lr(_X4, _y4, p=2, steps=2, lrs=[0.1], method="SGD"),
+     ValueError, "unknown method"),
+    (lambda: experiments.tune_lr(_X4, _y4, p=2, steps=2, lrs=[], method="GD"), ValueError, "lrs"),
+    (lambda: experiments.tune_lr(_X4, _y4, p=2, steps=2, lrs=[0.1], extend=-1),
+     ValueError, "extend"),
+    (lambda: experiments.compare_methods(_X4, _y4, p=2, steps=2, methods=["SGD"]),
+     ValueError, "unknown method"),
+    (lambda: experiments.compare_methods(_X4, _y4, p=2, steps=2, seeds=[]),
+     ValueError, "at least one seed"),
+    (lambda: experiments.compare_methods(_X4, _y4, p=3, steps=2), ValueError, "even"),
+    (lambda: experiments.Progress(0), ValueError, "total"),
+]  # fmt: skip
+CASES += [
+    (lambda: _run(terms="norm"), ValueError, "end_to_end"),
+    (lambda: _run(depth=2, form="end_to_end", terms="half"), ValueError, "terms"),
+    (lambda: linnet.run_lp_regression(_X4, np.ones((6, 2)), p=2, lrs=[0.1], steps=1, depth=2,
+                                      form="end_to_end", terms="norm"), ValueError, "one output"),
+    (lambda: _run(keep_path="yes"), TypeError, "keep_path"),
+]  # fmt: skip

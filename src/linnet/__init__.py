@@ -14,6 +14,7 @@ Conventions: ``weights = [W_1, ..., W_N]`` with :math:`W_j` of shape
 :math:`k \times d`; :math:`\operatorname{vec}` is column-major.
 """
 
+from . import datasets  # noqa: F401  (the module linnet.datasets)
 from .conservative import curl_2d, end_to_end_field, sector_loop_integral
 from .dynamics import (
     aligned_mode_flow,
@@ -23,6 +24,7 @@ from .dynamics import (
     pair_eigenvalue,
     singular_value_velocity,
 )
+from .engine import Run, lp_minimum, run_lp_regression, run_lp_regression_seeds
 from .linalg import psd_power
 from .losses import lp_loss, lp_loss_grad
 from .network import (
@@ -63,6 +65,7 @@ __all__ = [
     "ConvNetRun",
     "Digits",
     "DivergenceError",
+    "Run",
     "SingleOutputTerms",
     "Trajectory",
     "WarmupStep",
@@ -86,6 +89,7 @@ __all__ = [
     "load_digits",
     "lp_loss",
     "lp_loss_grad",
+    "lp_minimum",
     "near_zero_init",
     "pair_eigenvalue",
     "preconditioner",
@@ -94,6 +98,8 @@ __all__ = [
     "psd_power",
     "relative_gap",
     "relative_imbalance",
+    "run_lp_regression",
+    "run_lp_regression_seeds",
     "sector_loop_integral",
     "single_output_terms",
     "single_output_update",

@@ -1,0 +1,572 @@
+r"""The protocol of Section 7.1 of the paper, as a library and as a command.
+
+Section 7.1 compares, on an :math:`\ell_p` regression (``p = 2`` and ``p = 4``),
+gradient descent on the linear model with gradient descent on deeper linear
+networks (depth 2 and 3, i.e. the end-to-end rule of Theorem 1), and with the
+adaptive methods AdaGrad, AdaDelta and Adam (also Adam on the depth-2
+network).  This module makes that comparison *fair* and repeatable:
+
+* every method gets its own learning rate, chosen on a factor-2 grid by the
+  loss at the step budget (mean over seeds; a rate that diverges for any seed
+  is excluded); if the best rate sits at an edge of the grid, the grid is
+  extended by factor-2 steps in that direction (up to ``extend`` times) and
+  ``Tuned.at_edge`` reports whether it is still at an edge;
+* every method starts from the same :math:`W_e(0)` for a given seed;
+* the score is the number of iterations each method needs to reach the loss
+  that depth-1 gradient descent reaches at the budget (per seed), with its
+  mean and spread over seeds.
+
+Command line (needs matplotlib)::
+
+    python -m linnet.experiments acceleration [--data PATH] [--out DIR]
+
+runs the protocol on the synthetic :func:`linnet.datasets.sensor_like` data
+and on :func:`linnet.datasets.tecator` (or, with ``--data``, on the UCI gas
+data at ``PATH``), and writes ``acceleration.csv`` and one PNG of loss curves
+per data set and ``p`` into ``DIR`` (default ``acceleration-results``).  On a
+machine busy with other work, run it with ``OPENBLAS_NUM_THREADS=1``: the
+thin matrix products of the engine gain little from BLAS threads and lose a
+lot when those threads compete with other processes (measured: 2 to 6 times
+slower on a loaded 2-core machine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from ._validation import FloatArray, as_int, as_matrix, as_p
+from .engine import Run, _as_lrs, lp_minimum, run_lp_regression_seeds
+
+__all__ = [
+    "METHODS",
+    "PAPER_METHODS",
+    "Comparison",
+    "Progress",
+    "Tuned",
+    "compare_methods",
+    "lr_grid",
+    "main",
+    "tune_lr",
+]
+
+#: The methods of the comparison, label -> options of :func:`linnet.run_lp_regression`.
+METHODS: dict[str, dict[str, Any]] = {
+    "GD": {"optimizer": "gd", "depth": 1},
+    "GD, depth-2 network": {"optimizer": "gd", "depth": 2, "form": "factors"},
+    "GD, depth-3 network": {"optimizer": "gd", "depth": 3, "form": "factors"},
+    "end-to-end rule, N=2": {"optimizer": "gd", "depth": 2, "form": "end_to_end"},
+    "end-to-end rule, N=3": {"optimizer": "gd", "depth": 3, "form": "end_to_end"},
+    "AdaGrad": {"optimizer": "adagrad", "depth": 1},
+    "AdaDelta": {"optimizer": "adadelta", "depth": 1},
+    "Adam": {"optimizer": "adam", "depth": 1},
+    "Adam, depth-2 network": {"optimizer": "adam", "depth": 2, "form": "factors"},
+    "heavy ball (not in the paper)": {"optimizer": "momentum", "depth": 1},
+}
+
+#: Labels of :data:`METHODS` that the paper's Section 7.1 reports.
+PAPER_METHODS = frozenset(m for m in METHODS if "not in the paper" not in m)
+
+
+def lr_grid(low: float, high: float) -> FloatArray:
+    """The factor-2 grid ``low, 2 low, 4 low, ...`` up to ``high`` (inclusive, rounded).
+
+    Parameters
+    ----------
+    low, high : float
+        ``0 < low <= high``.
+
+    Returns
+    -------
+    ndarray
+
+    Examples
+    --------
+    >>> lr_grid(0.25, 2.0).tolist()
+    [0.25, 0.5, 1.0, 2.0]
+    """
+    bounds = _as_lrs([low, high])
+    if bounds[1] < bounds[0]:
+        raise ValueError(f"lr_grid needs low <= high, got low={low}, high={high}")
+    n = int(np.floor(np.log2(bounds[1] / bounds[0]) + 1e-9)) + 1
+    return bounds[0] * 2.0 ** np.arange(n)
+
+
+@dataclass(frozen=True, eq=False)
+class Tuned:
+    """One method with its learning rate tuned on a grid (see :func:`tune_lr`).
+
+    Attributes
+    ----------
+    method
+        Label of the method.
+    options
+        Options of :func:`linnet.run_lp_regression`.
+    lrs
+        The final grid (sorted, after any extension).
+    score
+        Per rate: mean over seeds of the final loss (``inf`` if any seed diverged).
+    best_lr
+        The rate with the lowest score.
+    at_edge
+        Whether the best rate is still the smallest or largest of the grid.
+    runs
+        One :class:`linnet.Run` per seed over the whole grid.
+    """
+
+    method: str
+    options: dict[str, Any]
+    lrs: FloatArray
+    score: FloatArray
+    best_lr: float
+    at_edge: bool
+    runs: list[Run]
+
+    @property
+    def best_index(self) -> int:
+        """Index of ``best_lr`` in ``lrs``."""
+        return int(np.flatnonzero(self.lrs == self.best_lr)[0])
+
+    def curves(self) -> FloatArray:
+        """Loss curves at the best rate, shape ``(steps + 1, n_seeds)``."""
+        i = self.best_index
+        return np.stack([run.losses[:, i] for run in self.runs], axis=1)
+
+
+def _merge(old: list[Run], new: list[Run]) -> list[Run]:
+    """Per seed, the union of two grids (sorted by rate)."""
+    merged = []
+    for a, b in zip(old, new, strict=True):
+        lrs = np.concatenate([a.lrs, b.lrs])
+        order = np.argsort(lrs)
+        merged.append(
+            Run(
+                losses=np.concatenate([a.losses, b.losses], axis=1)[:, order],
+                lrs=lrs[order],
+                W_e0=a.W_e0,
+                W_e=np.concatenate([a.W_e, b.W_e])[order],
+                diverged=np.concatenate([a.diverged, b.diverged])[order],
+                p=a.p,
+                optimizer=a.optimizer,
+                depth=a.depth,
+                form=a.form,
+                init=a.init,
+                hyper=a.hyper,
+                terms=a.terms,
+                path=None
+                if a.path is None or b.path is None
+                else np.concatenate([a.path, b.path], axis=1)[:, order],
+            )
+        )
+    return merged
+
+
+def _score(runs: list[Run]) -> FloatArray:
+    finals = np.stack([run.final_loss for run in runs])  # (seeds, rates), inf if diverged
+    return finals.mean(axis=0)
+
+
+def tune_lr(
+    X: ArrayLike,
+    y: ArrayLike,
+    *,
+    p: int,
+    steps: int,
+    lrs: ArrayLike,
+    seeds: Sequence[int] = (0, 1, 2),
+    method: str = "GD",
+    options: Mapping[str, Any] | None = None,
+    extend: int = 6,
+) -> Tuned:
+    """Tune one method's learning rate by its loss at the step budget.
+
+    Every rate of ``lrs`` runs for every seed (one batched
+    :func:`linnet.run_lp_regression_seeds` call).  The score of a rate is the
+    mean over seeds of its final loss, ``inf`` if it diverged for any seed; the
+    best rate minimises it.  If the best rate is the smallest or the largest
+    of the grid, the grid is extended by two factor-2 steps in that direction
+    and only the new rates are run, up to ``extend`` times.
+
+    Parameters
+    ----------
+    X, y : array_like
+        Data, as for :func:`linnet.run_lp_regression`.
+    p, steps : int
+        Loss exponent and step budget.
+    lrs : array_like
+        Starting grid (factor 2 apart, see :func:`lr_grid`).
+    seeds : sequence of int, default (0, 1, 2)
+    method : str, default "GD"
+        A label of :data:`METHODS` (its options are used unless ``options`` is given).
+    options : mapping, optional
+        Options of :func:`linnet.run_lp_regression` (``optimizer``, ``depth``, ...).
+    extend : int, default 6
+        Maximal number of grid extensions.
+
+    Returns
+    -------
+    Tuned
+
+    Examples
+    --------
+    >>> X, y = np.eye(2), np.array([1.0, 0.5])
+    >>> tuned = tune_lr(X, y, p=2, steps=20, lrs=[0.25, 0.5], seeds=[0])
+    >>> tuned.best_lr, tuned.at_edge   # 2.0 solves this problem in one step
+    (2.0, False)
+    """
+    if options is None:
+        if method not in METHODS:
+            raise ValueError(f"unknown method {method!r}; choose one of {list(METHODS)}")
+        options = METHODS[method]
+    grid = np.sort(_as_lrs(lrs))
+    n_extend = as_int("extend", extend, 0)
+    kwargs = {"p": p, "steps": steps, **options}
+    runs = run_lp_regression_seeds(X, y, seeds=list(seeds), lrs=grid, **kwargs)
+    for attempt in range(n_extend + 1):
+        score = _score(runs)
+        lrs_now = runs[0].lrs
+        if np.all(np.isinf(score)):
+            new = lrs_now[0] / np.array([4.0, 2.0])  # everything diverged: go lower
+        else:
+            best = int(np.argmin(score))
+            if 0 < best < lrs_now.size - 1:
+                break
+            if best == 0:
+                new = lrs_now[0] / np.array([4.0, 2.0])
+            else:
+                new = lrs_now[-1] * np.array([2.0, 4.0])
+        if attempt == n_extend:
+            break
+        runs = _merge(runs, run_lp_regression_seeds(X, y, seeds=list(seeds), lrs=new, **kwargs))
+    score = _score(runs)
+    lrs_final = runs[0].lrs
+    if np.all(np.isinf(score)):
+        raise ValueError(f"{method}: every learning rate diverged for some seed")
+    best = int(np.argmin(score))
+    return Tuned(
+        method=method,
+        options=dict(options),
+        lrs=lrs_final,
+        score=score,
+        best_lr=float(lrs_final[best]),
+        at_edge=best in (0, lrs_final.size - 1),
+        runs=runs,
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class Comparison:
+    """The outcome of :func:`compare_methods` on one data set and one ``p``.
+
+    Attributes
+    ----------
+    p
+        The loss exponent.
+    steps
+        The step budget.
+    seeds
+        The seeds (one starting point each).
+    L_star
+        :func:`linnet.lp_minimum` of the data.
+    target
+        Shape ``(n_seeds,)``: per seed, the final loss of depth-1 gradient
+        descent at its tuned rate.
+    tuned
+        Method label -> :class:`Tuned`.
+    iterations
+        Method label -> ``(n_seeds,)`` steps to reach ``target`` at its tuned
+        rate (``inf`` if not within the budget).
+    """
+
+    p: int
+    steps: int
+    seeds: tuple[int, ...]
+    L_star: float
+    target: FloatArray
+    tuned: dict[str, Tuned]
+    iterations: dict[str, FloatArray]
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One dictionary per method: the table the chapter and the command print.
+
+        Keys: ``method``, ``in_paper``, ``best_lr``, ``lr_at_grid_edge``,
+        ``iterations_mean``, ``iterations_min``, ``iterations_max`` (to reach
+        GD's final loss; ``inf`` if some seed never does), ``speedup_vs_gd``
+        (GD's mean iterations over this method's; 0 if some seed never reaches the
+        target within the budget) and ``final_gap_mean``
+        (mean over seeds of ``L - L*`` at the budget).
+        """
+        gd = float(np.mean(self.iterations["GD"])) if "GD" in self.iterations else np.nan
+        out = []
+        for label, tuned in self.tuned.items():
+            its = self.iterations[label]
+            mean = float(np.mean(its))
+            out.append(
+                {
+                    "method": label,
+                    "in_paper": label in PAPER_METHODS,
+                    "best_lr": tuned.best_lr,
+                    "lr_at_grid_edge": tuned.at_edge,
+                    "iterations_mean": mean,
+                    "iterations_min": float(np.min(its)),
+                    "iterations_max": float(np.max(its)),
+                    "speedup_vs_gd": gd / mean if np.isfinite(mean) and mean > 0 else 0.0,
+                    "final_gap_mean": float(np.mean(tuned.curves()[-1] - self.L_star)),
+                }
+            )
+        return out
+
+
+class Progress:
+    """A one-line text progress bar on a stream (no dependencies).
+
+    Examples
+    --------
+    >>> import io
+    >>> stream = io.StringIO()
+    >>> bar = Progress(2, stream=stream, width=4)
+    >>> bar.update("first"); bar.update("second"); bar.close()
+    >>> stream.getvalue().splitlines()[-1].startswith("[####] 2/2")
+    True
+    """
+
+    def __init__(self, total: int, *, stream: TextIO | None = None, width: int = 30) -> None:
+        self.total = as_int("total", total, 1)
+        self.width = as_int("width", width, 1)
+        self.stream = sys.stderr if stream is None else stream
+        self.done = 0
+        self.start = time.perf_counter()
+
+    def update(self, label: str = "") -> None:
+        """Count one finished task and redraw the bar."""
+        self.done = min(self.done + 1, self.total)
+        filled = round(self.width * self.done / self.total)
+        bar = "#" * filled + "." * (self.width - filled)
+        elapsed = time.perf_counter() - self.start
+        self.stream.write(f"\r[{bar}] {self.done}/{self.total} {elapsed:6.1f}s {label[:40]:<40}")
+        self.stream.flush()
+
+    def close(self) -> None:
+        """End the line."""
+        self.stream.write("\n")
+        self.stream.flush()
+
+
+def compare_methods(
+    X: ArrayLike,
+    y: ArrayLike,
+    *,
+    p: int,
+    steps: int,
+    methods: Mapping[str, Mapping[str, Any]] | Sequence[str] | None = None,
+    lrs: ArrayLike | None = None,
+    seeds: Sequence[int] = (0, 1, 2),
+    extend: int = 6,
+    progress: Progress | None = None,
+) -> Comparison:
+    """Run the Section 7.1 comparison on one data set for one ``p``.
+
+    Each method's rate is tuned with :func:`tune_lr`; the target of seed ``s``
+    is the final loss of depth-1 gradient descent (``"GD"``, always included) at
+    its tuned rate; every method's iterations to that target are counted at
+    its own tuned rate.
+
+    Parameters
+    ----------
+    X, y : array_like
+    p, steps : int
+    methods : mapping or sequence of labels, optional
+        Labels of :data:`METHODS`, or a mapping label -> options; default all.
+    lrs : array_like, optional
+        Starting grid for every method; default ``lr_grid(2**-12, 2**2)``.
+    seeds : sequence of int, default (0, 1, 2)
+    extend : int, default 6
+        Grid extensions allowed per method (see :func:`tune_lr`).
+    progress : Progress, optional
+        Updated once per method.
+
+    Returns
+    -------
+    Comparison
+
+    Examples
+    --------
+    >>> from linnet.datasets import sensor_like
+    >>> data = sensor_like(m=60, d=6, seed=0)
+    >>> result = compare_methods(data.X, data.y, p=4, steps=100,
+    ...                          methods=["GD", "end-to-end rule, N=2"], seeds=[0, 1])
+    >>> [row["method"] for row in result.rows()]
+    ['GD', 'end-to-end rule, N=2']
+    >>> bool(np.all(result.iterations["GD"] <= 100))
+    True
+    """
+    inputs = as_matrix("X", X)
+    order = as_p(p)
+    n_steps = as_int("steps", steps, 1)
+    if methods is None:
+        chosen: dict[str, Mapping[str, Any]] = dict(METHODS)
+    elif isinstance(methods, Mapping):
+        chosen = dict(methods)
+    else:
+        unknown = [m for m in methods if m not in METHODS]
+        if unknown:
+            raise ValueError(f"unknown method(s) {unknown}; choose from {list(METHODS)}")
+        chosen = {m: METHODS[m] for m in methods}
+    if "GD" not in chosen:
+        chosen = {"GD": METHODS["GD"], **chosen}
+    grid = lr_grid(2.0**-12, 2.0**2) if lrs is None else _as_lrs(lrs)
+    seed_list = tuple(as_int(f"seeds[{i}]", s, 0) for i, s in enumerate(seeds))
+    if not seed_list:
+        raise ValueError("seeds must contain at least one seed")
+    L_star = lp_minimum(inputs, y, order).L_star
+    tuned: dict[str, Tuned] = {}
+    for label, options in chosen.items():
+        tuned[label] = tune_lr(
+            inputs, y, p=order, steps=n_steps, lrs=grid, seeds=seed_list,
+            method=label, options=options, extend=extend,
+        )  # fmt: skip
+        if progress is not None:
+            progress.update(f"p={order} {label}")
+    target = tuned["GD"].curves()[-1]
+    iterations = {}
+    for label, t in tuned.items():
+        iterations[label] = np.array(
+            [run.steps_to(level)[t.best_index] for run, level in zip(t.runs, target, strict=True)]
+        )
+    return Comparison(
+        p=order,
+        steps=n_steps,
+        seeds=seed_list,
+        L_star=L_star,
+        target=target,
+        tuned=tuned,
+        iterations=iterations,
+    )
+
+
+# ---------------------------------------------------------------------------
+# Command line
+# ---------------------------------------------------------------------------
+
+
+def _plot(comparison: Comparison, title: str, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .plotting import COLUMN_WIDTH, PALETTE, use_book_style
+
+    use_book_style()
+    fig, ax = plt.subplots(figsize=(COLUMN_WIDTH, 5.2))
+    styles = ["-", "--", ":", "-."]
+    floor = np.finfo(np.float64).eps * max(comparison.L_star, 1e-300)
+    for i, (label, tuned) in enumerate(comparison.tuned.items()):
+        gap = np.maximum(tuned.curves() - comparison.L_star, floor)  # round-off floor
+        steps = np.arange(gap.shape[0])
+        color = PALETTE[i % len(PALETTE)]
+        ls = styles[(i // len(PALETTE)) % len(styles)]
+        ax.plot(steps, np.median(gap, axis=1), color=color, ls=ls, lw=1.4,
+                label=f"{label} (lr {tuned.best_lr:.3g})")  # fmt: skip
+        ax.fill_between(steps, gap.min(axis=1), gap.max(axis=1), color=color, alpha=0.15, lw=0)
+    ax.set_yscale("log")
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("L - L* (median, min-max over seeds)")
+    ax.set_title(title)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=9)
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def _acceleration(args: argparse.Namespace) -> int:
+    from . import datasets
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    if args.data is not None:
+        sets = [("uci_gas", datasets.uci_gas(args.data))]
+    else:
+        sets = [
+            ("sensor_like", datasets.sensor_like(seed=0)),
+            ("tecator", datasets.tecator("fat")),
+        ]
+    seeds = list(range(args.seeds))
+    progress = Progress(len(sets) * 2 * len(METHODS))
+    rows = []
+    for name, data in sets:
+        for p in (2, 4):
+            result = compare_methods(
+                data.X, data.y, p=p, steps=args.steps, seeds=seeds, progress=progress
+            )
+            for row in result.rows():
+                rows.append({"data": name, "m": data.X.shape[0], "d": data.X.shape[1],
+                             "p": p, "steps": args.steps, "seeds": len(seeds), **row})  # fmt: skip
+            _plot(
+                result,
+                f"{data.name}, l{p} loss ({data.X.shape[0]} x {data.X.shape[1]})",
+                out / f"acceleration_{name}_p{p}.png",
+            )
+    progress.close()
+    table = out / "acceleration.csv"
+    with table.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"wrote {table} and {2 * len(sets)} figures in {out}/")
+    for row in rows:
+        print(
+            f"{row['data']:>11} p={row['p']} {row['method']:<30} lr {row['best_lr']:<9.3g} "
+            f"iterations {row['iterations_mean']:>8.1f}  speed-up {row['speedup_vs_gd']:5.2f}"
+        )
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``python -m linnet.experiments``.
+
+    Examples
+    --------
+    >>> main(["--help"])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    SystemExit: 0
+    """
+    parser = argparse.ArgumentParser(
+        prog="python -m linnet.experiments",
+        description="Experiments of Arora, Cohen & Hazan (2018) with linnet.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    acc = sub.add_parser(
+        "acceleration",
+        help="Section 7.1: GD vs deeper linear networks vs AdaGrad/AdaDelta/Adam",
+        description=(
+            "Tune each method's learning rate on a factor-2 grid by the loss at the "
+            "budget, then count iterations to reach GD's final loss (l2 and l4 losses). "
+            "Writes acceleration.csv and PNG loss curves. On a busy machine, set "
+            "OPENBLAS_NUM_THREADS=1 in the environment (BLAS threads then hurt)."
+        ),
+    )
+    acc.add_argument(
+        "--data",
+        help="UCI gas-sensor data (zip, directory of batch*.dat, or CSV); "
+        "default: the synthetic sensor_like data and Tecator",
+    )
+    acc.add_argument("--out", default="acceleration-results", help="output directory")
+    acc.add_argument("--steps", type=int, default=1000, help="step budget (default 1000)")
+    acc.add_argument("--seeds", type=int, default=3, help="number of seeds (default 3)")
+    args = parser.parse_args(argv)
+    if args.steps < 1 or args.seeds < 1:
+        parser.error("--steps and --seeds must be >= 1")
+    return _acceleration(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

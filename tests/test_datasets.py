@@ -1,0 +1,166 @@
+"""Data loaders: shapes, preprocessing, the shipped Tecator file, the UCI gas parser."""
+
+from __future__ import annotations
+
+import zipfile
+from importlib import resources
+
+import numpy as np
+import pytest
+
+from linnet import datasets
+
+
+def check_standardized(data, m, d):
+    assert data.X.shape == (m, d) and data.y.shape == (m,)
+    assert np.all(np.isfinite(data.X)) and np.all(np.isfinite(data.y))
+    # z-scored to round-off (the mean of m numbers of size ~1: ~1e-15 per entry).
+    np.testing.assert_allclose(data.X.mean(axis=0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(data.X.std(axis=0), 1.0, rtol=1e-12)
+    assert abs(data.y.mean()) < 1e-12 and data.y.std() == pytest.approx(1.0)
+    assert "z-scored" in data.preprocessing
+
+
+def test_sensor_like_shape_seed_and_conditioning():
+    data = datasets.sensor_like(seed=0)
+    check_standardized(data, 2565, 128)
+    X, y = data[:2]  # X, y come first
+    assert X is data.X and y is data.y
+    cond = np.linalg.cond(data.X.T @ data.X)
+    assert 1e7 <= cond <= 1e8, cond  # as ill-conditioned as the gas data, as documented
+    again = datasets.sensor_like(seed=0)
+    np.testing.assert_array_equal(again.X, data.X)
+    other = datasets.sensor_like(seed=1)
+    assert not np.allclose(other.X, data.X)
+
+
+def test_sensor_like_raw_scales_span_two_decades():
+    raw = datasets.sensor_like(m=500, d=40, seed=2, standardize=False)
+    assert raw.preprocessing.startswith("raw")
+    spread = raw.X.std(axis=0)
+    assert spread.max() / spread.min() > 10
+    z = datasets.sensor_like(m=500, d=40, seed=2)
+    np.testing.assert_allclose(z.X * z.x_scale + z.x_mean, raw.X, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(z.y * z.y_scale + z.y_mean, raw.y, rtol=1e-12)
+
+
+@pytest.mark.parametrize("target", ["fat", "water", "protein"])
+def test_tecator(target):
+    data = datasets.tecator(target)
+    check_standardized(data, 215, 100)
+    raw = datasets.tecator(target, standardize=False)
+    assert 0 < raw.y.min() and raw.y.max() < 100  # percentages
+    assert 2 < raw.X.min() and raw.X.max() < 6  # absorbances
+
+
+def test_tecator_ships_with_its_permission_note():
+    folder = resources.files("linnet").joinpath("_datasets")
+    note = " ".join(folder.joinpath("TECATOR_PERMISSION.txt").read_text().split())
+    assert "can be redistributed as long as this permission note is attached" in note
+    assert "Tecator" in note
+    assert folder.joinpath("tecator.csv.gz").is_file()
+
+
+def gas_lines(n_per_gas=3, gases=(1, 2)):
+    """Lines in the UCI format, with known values: feature j of sample i is i + j / 1000."""
+    lines, ethanol = [], []
+    i = 0
+    for _ in range(n_per_gas):
+        for gas in gases:
+            i += 1
+            conc = 10.0 * i
+            feats = " ".join(f"{j}:{i + j / 1000:.6f}" for j in range(1, 129))
+            lines.append(f"{gas};{conc:.6f} {feats}")
+            if gas == 1:
+                ethanol.append(i)
+    return lines, ethanol
+
+
+def test_uci_gas_dat_directory_zip_and_csv(tmp_path):
+    lines, ethanol = gas_lines()
+    # Two batches: batch10 must come after batch2 (numeric order, as UCI numbers them).
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "dir" / "batch2.dat").write_text("\n".join(lines[:4]) + "\n")
+    (tmp_path / "dir" / "batch10.dat").write_text("\n".join(lines[4:]) + "\n")
+    data = datasets.uci_gas(tmp_path / "dir", standardize=False)
+    assert data.X.shape == (3, 128)
+    np.testing.assert_allclose(data.y, [10.0 * i for i in ethanol])
+    np.testing.assert_allclose(data.X[:, 0], [i + 0.001 for i in ethanol])
+    np.testing.assert_allclose(data.X[:, 127], [i + 0.128 for i in ethanol])
+
+    archive = tmp_path / "Dataset.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("Dataset/batch10.dat", "\n".join(lines[4:]) + "\n")
+        zf.writestr("Dataset/batch2.dat", "\n".join(lines[:4]) + "\n")
+    from_zip = datasets.uci_gas(archive, standardize=False)
+    np.testing.assert_array_equal(from_zip.X, data.X)
+    np.testing.assert_array_equal(from_zip.y, data.y)
+
+    outer = tmp_path / "download.zip"
+    with zipfile.ZipFile(outer, "w") as zf:
+        zf.writestr("Dataset.zip", archive.read_bytes())
+    from_nested = datasets.uci_gas(outer, standardize=False)
+    np.testing.assert_array_equal(from_nested.X, data.X)
+
+    acetone = datasets.uci_gas(archive, gas="ethylene", standardize=False)
+    assert acetone.X.shape == (3, 128)
+
+    single = tmp_path / "batch1.dat"
+    single.write_text("\n".join(lines))
+    np.testing.assert_array_equal(datasets.uci_gas(single, standardize=False).X, data.X)
+
+    table = tmp_path / "ethanol.csv"
+    header = ",".join([f"f{j}" for j in range(1, 129)] + ["ppmv"])
+    rows = [",".join(f"{v:.6f}" for v in [*x, t]) for x, t in zip(data.X, data.y, strict=True)]
+    table.write_text("\n".join([header, *rows]) + "\n")
+    from_csv = datasets.uci_gas(table, standardize=False)
+    np.testing.assert_allclose(from_csv.X, data.X)
+    np.testing.assert_allclose(from_csv.y, data.y)
+    check_standardized(datasets.uci_gas(table), 3, 128)
+
+
+def test_uci_gas_rejects_malformed_files(tmp_path):
+    bad = tmp_path / "batch1.dat"
+    bad.write_text("1;10.0 1:1.0 2:2.0\n")
+    with pytest.raises(ValueError, match=r"features 1\.\.128"):
+        datasets.uci_gas(bad)
+    bad.write_text("this is not the format\n")
+    with pytest.raises(ValueError, match="gas;concentration"):
+        datasets.uci_gas(bad)
+    table = tmp_path / "x.csv"
+    table.write_text("1,2,3\n")
+    with pytest.raises(ValueError, match="129 values"):
+        datasets.uci_gas(table)
+    with pytest.raises(FileNotFoundError, match="UCI"):
+        datasets.uci_gas(tmp_path / "missing.zip")
+    lines, _ = gas_lines(gases=(2,))
+    only_ethylene = tmp_path / "b.dat"
+    only_ethylene.write_text("\n".join(lines))
+    with pytest.raises(ValueError, match="no samples of ethanol"):
+        datasets.uci_gas(only_ethylene)
+    no_dat = tmp_path / "no_dat.zip"
+    with zipfile.ZipFile(no_dat, "w") as zf:
+        zf.writestr("readme.txt", "nothing here")
+    with pytest.raises(ValueError, match=r"no \.dat files"):
+        datasets.uci_gas(no_dat)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(ValueError, match=r"no \.dat files"):
+        datasets.uci_gas(empty)
+
+
+def test_shipped_files_are_declared_as_package_data():
+    # A wheel built from pyproject.toml must contain the data (checked once by building
+    # one: `pip wheel --no-deps .` lists linnet/_datasets/*); guard the declaration.
+    import fnmatch
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    config = tomllib.loads((root / "pyproject.toml").read_text())
+    patterns = config["tool"]["setuptools"]["package-data"]["linnet"]
+    shipped = [
+        p.relative_to(root / "src" / "linnet") for p in (root / "src/linnet/_datasets").iterdir()
+    ]
+    for path in shipped:
+        assert any(fnmatch.fnmatch(str(path), pat) for pat in patterns), path
