@@ -11,6 +11,11 @@ JB     := $(BIN)/jupyter-book
 
 ASSETS := _build/assets/vendor
 
+# One BLAS thread: the book's matrices are small, and on a 2-core machine shared with other
+# work, threaded BLAS makes them 2-20x slower (measured, see benchmarks/bench.py).
+export OPENBLAS_NUM_THREADS ?= 1
+export OMP_NUM_THREADS ?= 1
+
 .PHONY: book test lab lint bench lock clean assets
 
 $(STAMP): requirements.lock pyproject.toml
