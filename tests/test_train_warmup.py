@@ -172,8 +172,8 @@ def test_widget_helpers_build_linked_stacks():
     )
     with pytest.raises(ValueError, match="at least two values"):
         precomputed_explorer(render, {"a": [1]})
-    # HiDPI: rendered at 2x, displayed at the figure's width at 80 dpi (1 inch -> 80 px).
-    assert "max-width: 80px" in frames[0].value
+    # HiDPI: rendered at 2x, displayed at the figure's width at 100 dpi (1 inch -> 100 px).
+    assert "max-width: 100px" in frames[0].value
 
 
 def test_explorer_is_live_in_a_kernel_and_precomputed_in_the_book(monkeypatch):

@@ -42,15 +42,16 @@ STATIC_NOTE = (
 DESCRIPTION_WIDTH = "10em"
 
 
-def figure_png(fig: Figure, dpi: int = 160) -> tuple[bytes, int]:
+def figure_png(fig: Figure, dpi: int = 200) -> tuple[bytes, int]:
     """The PNG bytes of a matplotlib figure and its CSS width in pixels.
 
-    The picture is rendered at ``dpi`` (160 by default: twice the 80 dpi at which it is
-    displayed, for HiDPI screens); the returned width is the displayed one, the figure's
-    width in inches times 80.  The figure is closed afterwards.
+    The picture is rendered at ``dpi`` (200 by default: twice the 100 dpi at which it is
+    displayed, for HiDPI screens, like the book's inline figures); the returned width is the
+    displayed one, the figure's width in inches times 100, so that a figure of the column's
+    width fills the column.  The figure is closed afterwards.
     """
     buffer = io.BytesIO()
-    css_width = round(fig.get_figwidth() * 80)
+    css_width = round(fig.get_figwidth() * 100)
     fig.savefig(buffer, format="png", dpi=dpi)
     plt.close(fig)
     return buffer.getvalue(), css_width
@@ -68,7 +69,7 @@ def precomputed_explorer(
     render: Callable[..., Figure],
     controls: Mapping[str, Sequence[Any]],
     labels: Mapping[str, str] | None = None,
-    dpi: int = 160,
+    dpi: int = 200,
     note: str = STATIC_NOTE,
     alt: str = "Precomputed figure",
 ) -> widgets.VBox:
@@ -84,7 +85,7 @@ def precomputed_explorer(
         Control name -> the values its slider offers (at least two each).
     labels : mapping of str to str, optional
         Slider descriptions (plain text: widget labels are not typeset).
-    dpi : int, default 160
+    dpi : int, default 200
         Resolution of the embedded images (twice their displayed resolution, for HiDPI
         screens).
     note : str
