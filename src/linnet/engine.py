@@ -45,6 +45,7 @@ from ._validation import (
     as_real,
 )
 from .network import balanced_factors, near_zero_init
+from .update import _preconditioned_gradient
 
 __all__ = [
     "OPTIMIZERS",
@@ -456,19 +457,7 @@ def _end_to_end_direction(
             top = powers[:, :, N - 1 :]  # s_r^{2(N-1)/N}, the j = N term off the row space
             # U [grid o core] V^T + U diag(top) U^T G (I - V V^T)
             return U @ (((grid - top) * core) @ Vt + top * H)
-    U, s, Vt = np.linalg.svd(W, full_matrices=False)
-    tol = 10.0 * max(k, d) * np.finfo(np.float64).eps * s[:, :1]
-    s = np.where(s <= tol, 0.0, s)
-    G_V = G @ Vt.transpose(0, 2, 1)  # (B, k, q)
-    core = U.transpose(0, 2, 1) @ G_V  # (B, q, q)
-    grid = np.zeros_like(core)
-    for j in range(1, N + 1):
-        grid += (s ** (2 * (N - j) / N))[:, :, None] * (s ** (2 * (j - 1) / N))[:, None, :]
-    top = (s ** (2 * (N - 1) / N))[:, None, :]  # (B, 1, q)
-    result = U @ (grid * core) @ Vt
-    result += ((G_V - U @ core) * top) @ Vt
-    result += (U * top) @ (U.transpose(0, 2, 1) @ G - core @ Vt)
-    return result
+    return _preconditioned_gradient(W, G, N)  # the SVD form of linnet.end_to_end_update
 
 
 def _factor_gradients(

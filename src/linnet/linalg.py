@@ -26,20 +26,25 @@ __all__ = ["psd_power", "snap_zeros", "zero_tolerance"]
 ROUND_OFF_FACTOR = 10.0
 
 
-def zero_tolerance(values: FloatArray, size: int) -> float:
+def zero_tolerance(values: FloatArray, size: int, axis: int | None = None) -> Any:
     """Largest magnitude that still counts as round-off of zero.
 
     ``ROUND_OFF_FACTOR * size * eps * max|values|``: the usual backward-error
     bound of a symmetric eigensolver or SVD (as in ``numpy.linalg.matrix_rank``,
-    with a safety factor of 10).
+    with a safety factor of 10).  A float; with ``axis``, the maximum is taken
+    along that axis only and an array (dimensions kept) is returned, one
+    tolerance per row of a stack.
 
     Examples
     --------
     >>> zero_tolerance(np.array([1.0, 1e-20]), 2) < 1e-13
     True
     """
-    scale = float(np.max(np.abs(values))) if values.size else 0.0
-    return ROUND_OFF_FACTOR * max(size, 1) * float(np.finfo(np.float64).eps) * scale
+    factor = ROUND_OFF_FACTOR * max(size, 1) * float(np.finfo(np.float64).eps)
+    magnitudes = np.abs(np.asarray(values, dtype=np.float64))
+    if axis is None:
+        return factor * (float(np.max(magnitudes)) if magnitudes.size else 0.0)
+    return factor * np.max(magnitudes, axis=axis, keepdims=True, initial=0.0)
 
 
 def snap_zeros(values: FloatArray, size: int) -> FloatArray:
@@ -52,8 +57,17 @@ def snap_zeros(values: FloatArray, size: int) -> FloatArray:
     --------
     >>> snap_zeros(np.array([2.0, 1e-17, -1e-17]), 3)
     array([2., 0., 0.])
+
+    For a stack of arrays (``ndim > 1``) each row along the last axis gets its own
+    tolerance:
+
+    >>> snap_zeros(np.array([[2.0, 1e-17], [1e-20, 1e-30]]), 2)
+    array([[2.e+00, 0.e+00],
+           [1.e-20, 0.e+00]])
     """
-    return np.where(np.abs(values) <= zero_tolerance(values, size), 0.0, values)
+    values = np.asarray(values, dtype=np.float64)
+    tolerance = zero_tolerance(values, size, axis=-1 if values.ndim > 1 else None)
+    return np.where(np.abs(values) <= tolerance, 0.0, values)
 
 
 def psd_power(A: ArrayLike, alpha: Any) -> FloatArray:

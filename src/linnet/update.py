@@ -34,6 +34,7 @@ from ._validation import (
     same_shape,
 )
 from .linalg import psd_power, snap_zeros
+from .single_output import project_along
 
 __all__ = [
     "end_to_end_update",
@@ -49,10 +50,14 @@ def _singular_values(W: FloatArray) -> FloatArray:
 
 
 def _eigen_grid(s_left: FloatArray, s_right: FloatArray, depth: int) -> FloatArray:
-    """``sum_j s_left[r]^{2(N-j)/N} s_right[r']^{2(j-1)/N}`` on the grid, ``0^0 = 1``."""
-    total = np.zeros((s_left.size, s_right.size))
+    """``sum_j s_left[r]^{2(N-j)/N} s_right[r']^{2(j-1)/N}`` on the grid, ``0^0 = 1``.
+
+    Also for stacks: ``s_left (..., a)`` and ``s_right (..., b)`` give ``(..., a, b)``.
+    """
+    left, right = s_left[..., :, None], s_right[..., None, :]
+    total = np.zeros(np.broadcast_shapes(left.shape, right.shape))
     for j in range(1, depth + 1):
-        total += np.outer(s_left ** (2 * (depth - j) / depth), s_right ** (2 * (j - 1) / depth))
+        total += left ** (2 * (depth - j) / depth) * right ** (2 * (j - 1) / depth)
     return total
 
 
@@ -155,20 +160,22 @@ def _preconditioned_gradient(W: FloatArray, G: FloatArray, N: int) -> FloatArray
     Split ``G`` by the projections onto the column space ``U`` and row space
     ``V`` of the thin SVD.  Inside both spaces the sum is a Hadamard product
     with the eigenvalue grid; in a complement only the ``j`` whose power there
-    is ``0`` survives (``[.]^0 = I``).
+    is ``0`` survives (``[.]^0 = I``).  ``W`` and ``G`` may also be stacks
+    ``(B, k, d)`` (the batched experiment engine uses this).
     """
     if N == 1:
         return G
     U, s, Vt = np.linalg.svd(W, full_matrices=False)
-    s = snap_zeros(s, max(W.shape))
-    G_V = G @ Vt.T  # (k, q)
-    core = U.T @ G_V  # (q, q)
-    top = s ** (2 * (N - 1) / N)  # the power on both complements (j = 1 or j = N)
+    s = snap_zeros(s, max(W.shape[-2:]))
+    Ut, V = np.swapaxes(U, -1, -2), np.swapaxes(Vt, -1, -2)
+    G_V = G @ V  # (k, q)
+    core = Ut @ G_V  # (q, q)
+    top = (s ** (2 * (N - 1) / N))[..., None, :]  # the power on both complements (j = 1, N)
     result = U @ (_eigen_grid(s, s, N) * core) @ Vt
     # left complement (outside col(U)): only j = 1, i.e. G [W^T W]^{(N-1)/N}
-    result += (G_V - U @ core) * top @ Vt
+    result += ((G_V - U @ core) * top) @ Vt
     # right complement (outside row(V)): only j = N, i.e. [W W^T]^{(N-1)/N} G
-    result += (U * top) @ (U.T @ G - core @ Vt)
+    result += (U * top) @ (Ut @ G - core @ Vt)
     return result
 
 
@@ -277,7 +284,6 @@ def single_output_update(
     N = as_depth(depth)
     eta = as_lr(lr)
     decay = as_weight_decay(weight_decay)
-    sq_norm = float(vec_w @ vec_w)
-    along = (vec_w @ g) / sq_norm * vec_w if sq_norm > 0 else np.zeros_like(vec_w)
-    rate = sq_norm ** (1.0 - 1.0 / N)  # ||w||^{2-2/N}, with 0^0 = 1 for N = 1
+    rate = float(vec_w @ vec_w) ** (1.0 - 1.0 / N)  # ||w||^{2-2/N}, with 0^0 = 1 for N = 1
+    along = project_along(vec_w, g)  # Pr_w(g), with Pr_0 = 0
     return (1.0 - eta * decay * N) * vec_w - eta * rate * (g + (N - 1) * along)
