@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import tomllib
+import zipfile
 from pathlib import Path
 
 import nbformat
@@ -185,3 +186,31 @@ def test_tiny_build_has_launch_buttons_only_with_a_repository(tiny_book: Path):
     line = 'pip install "linnet[book] @ WHEEL-ADDRESS"'
     assert line in html.unescape(re.sub(r"<[^>]+>", "", page))
     assert f'href="../dist/{dist.wheel_name(dist.version())}"' in page
+
+
+def test_bundle_outside_git_keeps_sources_and_drops_build_outputs(tmp_path: Path):
+    root = tmp_path / "unzipped"
+    for name in ["Makefile", "pyproject.toml", "book/01_a.ipynb", "src/linnet/__init__.py"]:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text("x\n")
+    shutil.copy(ROOT / "pyproject.toml", root / "pyproject.toml")
+    for junk in [
+        "src/linnet/__pycache__/a.pyc",
+        "src/linnet.egg-info/PKG-INFO",
+        "book/_build/html/index.html",
+        "book/.ipynb_checkpoints/01_a-checkpoint.ipynb",
+        "tests/.venv/bin/python",
+    ]:
+        (root / junk).parent.mkdir(parents=True, exist_ok=True)
+        (root / junk).write_text("junk\n")
+    target = dist.make_bundle(tmp_path, root=root)
+    top = f"linnet-book-{dist.version()}"
+    with zipfile.ZipFile(target) as zf:
+        names = sorted(zf.namelist())
+    assert names == [
+        f"{top}/{n}"
+        for n in ["Makefile", "book/01_a.ipynb", "pyproject.toml", "src/linnet/__init__.py"]
+    ]
+    (tmp_path / "again").mkdir()
+    again = dist.make_bundle(tmp_path / "again", root=root)
+    assert again.read_bytes() == target.read_bytes()  # reproducible

@@ -140,15 +140,20 @@ def theme_options(base: dict[str, Any], environ: dict[str, str]) -> dict[str, An
 def bundle_members(root: Path = ROOT) -> list[Path]:
     """Files of the source bundle, relative to ``root``: tracked by git when ``root`` is a
     git work tree (so stray local files stay out), else every file; never build outputs."""
-    try:
-        listed = subprocess.run(
-            ["git", "ls-files", "-z", "--", *BUNDLE_FILES, *BUNDLE_DIRS],
-            cwd=root,
-            capture_output=True,
-            check=True,
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=root, capture_output=True, check=True
         ).stdout.decode()
-        candidates = [Path(p) for p in listed.split("\0") if p]
+
+    try:  # only when root is the top of a git work tree (not a bundle unzipped in one)
+        tracked = Path(git("rev-parse", "--show-toplevel").strip()).resolve() == root.resolve()
     except (OSError, subprocess.CalledProcessError):
+        tracked = False
+    if tracked:
+        listed = git("ls-files", "-z", "--", *BUNDLE_FILES, *BUNDLE_DIRS)
+        candidates = [Path(p) for p in listed.split("\0") if p]
+    else:
         candidates = [Path(p) for p in BUNDLE_FILES]
         for top in BUNDLE_DIRS:
             candidates += [p.relative_to(root) for p in (root / top).rglob("*") if p.is_file()]
