@@ -227,20 +227,19 @@ def _install_nodes(docname: str, ver: str, chapter: str | None) -> list:
     para = nodes.paragraph()
     if chapter:
         para += nodes.Text(
-            "Download this chapter (the download button at the top of the page, .ipynb), "
-            "install linnet and what the book runs on into a fresh Python 3.11+ "
-            "environment with the line below, then open it with "
+            "Download this chapter (.ipynb, the download button at the top), run the line "
+            "below in a fresh Python 3.11+ environment, then "
         )
         para += nodes.literal(text=f"jupyter lab {chapter}.ipynb")
         para += nodes.Text(". ")
     if wheel_abs:
-        para += nodes.Text("The wheel is ")
+        para += nodes.Text("It installs ")
         para += nodes.reference("", wheel_name(ver), refuri=wheel_rel)
-        para += nodes.Text(" on this site:")
+        para += nodes.Text(" from this site with what the chapters run on.")
     else:
         para += nodes.Text(
-            "Replace WHEEL-ADDRESS with the address of this link (copy it "
-            "with your browser's “copy link address”): "
+            "Replace WHEEL-ADDRESS with the address of this link (your browser's "
+            "“copy link address”): "
         )
         para += nodes.reference("", wheel_name(ver), refuri=wheel_rel)
         para += nodes.Text(".")
@@ -264,7 +263,7 @@ def _install_nodes(docname: str, ver: str, chapter: str | None) -> list:
             refdoc=docname,
         )
         ref += nodes.inline(text="Run it yourself")
-        tail += nodes.Text("All downloads and the full set-up: ")
+        tail += nodes.Text("More ways to run the book: ")
         tail += ref
         tail += nodes.Text(".")
         out.append(tail)
