@@ -1,7 +1,7 @@
 # Two commands on a fresh machine (Python 3.11 + the package registries):
 #   make book   - build the HTML book into _build/html/ (executes every notebook)
 #   make test   - unit, property and doctests of linnet + nbval over every notebook
-# Both create .venv and install the locked environment (requirements.lock) first.
+# Both create .venv and install the locked environment (requirements.lock, with hashes) first.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -16,12 +16,16 @@ ASSETS := _build/assets/vendor
 export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: book test lab lint bench lock clean assets
+.PHONY: book test lab lint bench lock clean assets dist
 
+# Every file pip installs must match a sha256 in requirements.lock (`make lock` writes them).
+# linnet itself is installed editable with the locked setuptools (no build isolation).
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes \
+	    -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps \
+	    --no-build-isolation -e .
 	touch $@
 
 ## Front-end files the book serves itself (MathJax 3, the ipywidgets HTML manager, RequireJS),
@@ -40,11 +44,23 @@ assets: node_modules/.package-lock.json book/_ext/widgets-setup.js
 ## make book: execute every notebook and build the HTML book; fails on any warning or cell error.
 ## --all: re-read (and so re-execute) every page even if only linnet changed.
 ## LINNET_STATIC_WIDGETS=1: each explorer cell precomputes its figures (linnet.widgets.explorer).
-book: $(STAMP) assets
+book: $(STAMP) assets dist
 	rm -rf _build/html
 	LINNET_STATIC_WIDGETS=1 $(JB) build . --all --builder html -W -n --keep-going
 	@test -f _build/html/index.html || { echo "error: _build/html/index.html was not produced" >&2; exit 1; }
 	@echo "Book built: _build/html/index.html"
+
+## make dist: what the site serves under dist/ (book/_ext/linnet_dist.py copies it there): the
+## linnet wheel (with its data files) and the book's source bundle, named with the version,
+## each with a .sha256 beside it.
+DIST := _build/dist
+dist: $(STAMP)
+	rm -rf $(DIST) build && mkdir -p $(DIST)
+	$(BIN)/python -m pip wheel --quiet --disable-pip-version-check --no-deps \
+	    --no-build-isolation --wheel-dir $(DIST) .
+	rm -rf build
+	$(BIN)/python book/_ext/linnet_dist.py bundle $(DIST)
+	$(BIN)/python book/_ext/linnet_dist.py checksums $(DIST)
 
 ## make test: everything pytest knows about (see [tool.pytest.ini_options] in pyproject.toml).
 test: $(STAMP)
@@ -62,11 +78,14 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py
 
-## make lock: re-resolve the newest versions allowed by pyproject.toml into requirements.lock.
+## make lock: re-resolve the newest versions allowed by pyproject.toml into requirements.lock,
+## with the sha256 of every file the package index offers for each pinned version (pip-tools).
 lock:
 	rm -rf _lockenv && $(PYTHON) -m venv _lockenv
-	_lockenv/bin/python -m pip install --quiet --disable-pip-version-check ".[book,test]"
-	_lockenv/bin/python -m pip freeze --exclude linnet --exclude-editable > requirements.lock
+	_lockenv/bin/python -m pip install --quiet --disable-pip-version-check pip-tools
+	_lockenv/bin/pip-compile --quiet --upgrade --generate-hashes --allow-unsafe --strip-extras \
+	    --no-emit-index-url --no-emit-find-links --no-emit-trusted-host \
+	    --extra book --extra site --extra test --output-file requirements.lock pyproject.toml
 	rm -rf _lockenv build
 
 clean:
