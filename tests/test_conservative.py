@@ -279,3 +279,33 @@ def test_multi_output_loops_shrink_like_t_to_the_3_minus_2_over_n(depth):
     for t in (1e-3, 1e-1):
         small = sector_loop_integral(F, 0.1 * t, 0.3 * t, 0.0, np.pi, U, V, t * W0)
         np.testing.assert_allclose(small, t ** (3 - 2 / depth) * base, rtol=1e-9)
+
+
+@pytest.mark.parametrize("shape", [(1, 3), (3, 1)])
+def test_depth_two_field_with_one_row_or_column_is_a_gradient(shape):
+    # part 2 of the book's multi-output theorem: F = grad(|W| <G, W>) when min(k, d) = 1
+    rng = np.random.default_rng(sum(shape))
+    G, W = rng.standard_normal(shape), rng.standard_normal(shape)
+    F = end_to_end_field(lambda _: G, 2)
+
+    def potential(M):
+        return np.linalg.norm(M) * np.sum(G * M)
+
+    h = 1e-6
+    numeric = np.zeros(shape)
+    for idx in np.ndindex(shape):
+        E = np.zeros(shape)
+        E[idx] = h
+        numeric[idx] = (potential(W + E) - potential(W - E)) / (2 * h)
+    # central differences: O(h^2) truncation plus round-off ~1e-10 / h
+    np.testing.assert_allclose(F(W), numeric, atol=1e-8)
+    J = field_jacobian(F, W)
+    np.testing.assert_allclose(J, J.T, atol=1e-8)
+
+
+def test_depth_two_square_field_is_not_a_gradient_for_random_G():
+    # part 1 at N = 2: the Jacobian is asymmetric well beyond finite-difference error
+    rng = np.random.default_rng(5)
+    G, W = rng.standard_normal((2, 2)), rng.standard_normal((2, 2))
+    J = field_jacobian(end_to_end_field(lambda _: G, 2), W)
+    assert np.abs(J - J.T).max() > 1e-2
