@@ -15,6 +15,7 @@ from linnet import (
     sector_loop_integral,
     single_output_update,
 )
+from linnet.conservative import field_jacobian
 from linnet.data import make_regression
 
 from strategies import depths, orthonormal, seeds
@@ -227,3 +228,84 @@ def test_rotation_field_example():
     rotation = lambda w: np.array([-w[1], w[0]])  # noqa: E731
     full_annulus = sector_loop_integral(rotation, 1.0, 2.0, 0.0, 2 * np.pi)
     assert full_annulus == pytest.approx(2 * np.pi * (4 - 1), rel=1e-12)  # 2 x area
+
+
+# --- the multi-output field: Jacobian, homogeneity, block restriction ---------------
+
+
+def test_field_jacobian_of_a_gradient_is_symmetric_and_of_a_rotation_is_not():
+    hess = np.array([[2.0, 1.0], [1.0, 3.0]])
+    J = field_jacobian(lambda w: hess @ w, np.array([0.3, -1.0]))
+    np.testing.assert_allclose(J, hess, atol=1e-9)
+    J_rot = field_jacobian(lambda w: np.array([-w[1], w[0]]), np.zeros(2))
+    np.testing.assert_allclose(J_rot - J_rot.T, [[0.0, -2.0], [2.0, 0.0]], atol=1e-9)
+    with pytest.raises(ValueError, match="h"):
+        field_jacobian(lambda w: w, np.zeros(2), h=0.0)
+
+
+@pytest.mark.parametrize("depth", [2, 3, 4])
+def test_matrix_field_is_positively_homogeneous(depth):
+    rng = np.random.default_rng(depth)
+    G, W = rng.standard_normal((2, 3)), rng.standard_normal((2, 3))
+    F = end_to_end_field(lambda _: G, depth)
+    for t in (1e-3, 0.5, 7.0):
+        np.testing.assert_allclose(F(t * W), t ** (2 - 2 / depth) * F(W), rtol=1e-10)
+
+
+@pytest.mark.parametrize("depth", [2, 3])
+def test_block_restriction_of_the_matrix_field(depth):
+    # on matrices supported in one block, the field's component in that block is the
+    # field of the block of G (the book's reduction of the multi-output case)
+    rng = np.random.default_rng(10 + depth)
+    G, W0 = rng.standard_normal((3, 4)), rng.standard_normal((2, 2))
+    rows, cols = [2, 0], [1, 3]
+    W = np.zeros((3, 4))
+    W[np.ix_(rows, cols)] = W0
+    F_big = end_to_end_field(lambda _: G, depth)(W)
+    block_G = G[np.ix_(rows, cols)]
+    F_small = end_to_end_field(lambda _: block_G, depth)(W0)
+    np.testing.assert_allclose(F_big[np.ix_(rows, cols)], F_small, atol=1e-12)
+
+
+@pytest.mark.parametrize("depth", [2, 3])
+def test_multi_output_loops_shrink_like_t_to_the_3_minus_2_over_n(depth):
+    rng = np.random.default_rng(depth)
+    G = rng.standard_normal((2, 2))
+    F = end_to_end_field(lambda _: G, depth)
+    W0 = np.array([[1.2, -0.8], [1.6, 0.6]])
+    U, V = np.eye(4)[0].reshape(2, 2), np.eye(4)[1].reshape(2, 2)
+    base = sector_loop_integral(F, 0.1, 0.3, 0.0, np.pi, U, V, W0)
+    assert abs(base) > 1e-4
+    for t in (1e-3, 1e-1):
+        small = sector_loop_integral(F, 0.1 * t, 0.3 * t, 0.0, np.pi, U, V, t * W0)
+        np.testing.assert_allclose(small, t ** (3 - 2 / depth) * base, rtol=1e-9)
+
+
+@pytest.mark.parametrize("shape", [(1, 3), (3, 1)])
+def test_depth_two_field_with_one_row_or_column_is_a_gradient(shape):
+    # part 2 of the book's multi-output theorem: F = grad(|W| <G, W>) when min(k, d) = 1
+    rng = np.random.default_rng(sum(shape))
+    G, W = rng.standard_normal(shape), rng.standard_normal(shape)
+    F = end_to_end_field(lambda _: G, 2)
+
+    def potential(M):
+        return np.linalg.norm(M) * np.sum(G * M)
+
+    h = 1e-6
+    numeric = np.zeros(shape)
+    for idx in np.ndindex(shape):
+        E = np.zeros(shape)
+        E[idx] = h
+        numeric[idx] = (potential(W + E) - potential(W - E)) / (2 * h)
+    # central differences: O(h^2) truncation plus round-off ~1e-10 / h
+    np.testing.assert_allclose(F(W), numeric, atol=1e-8)
+    J = field_jacobian(F, W)
+    np.testing.assert_allclose(J, J.T, atol=1e-8)
+
+
+def test_depth_two_square_field_is_not_a_gradient_for_random_G():
+    # part 1 at N = 2: the Jacobian is asymmetric well beyond finite-difference error
+    rng = np.random.default_rng(5)
+    G, W = rng.standard_normal((2, 2)), rng.standard_normal((2, 2))
+    J = field_jacobian(end_to_end_field(lambda _: G, 2), W)
+    assert np.abs(J - J.T).max() > 1e-2

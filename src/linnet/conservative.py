@@ -15,8 +15,9 @@ not (single output, ``d >= 2``, ``N > 2``, ``nabla L(0) != 0``), by a closed
 curve around which ``F`` has a non-zero line integral.  This module gives the
 tools to look: the field itself (:func:`end_to_end_field`), its line integral
 around the boundary of an annular sector (:func:`sector_loop_integral`) and its
-curl in a 2-D plane (:func:`curl_2d`).  A gradient field has zero loop integral
-and zero curl on every loop and every plane.
+curl in a 2-D plane (:func:`curl_2d`), and its Jacobian (:func:`field_jacobian`).
+A gradient field has zero loop integral and zero curl on every loop and every
+plane, and a symmetric Jacobian.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from numpy.typing import ArrayLike
 from ._validation import FloatArray, as_depth, as_finite_array, as_int, as_real, same_shape
 from .update import _preconditioned_gradient
 
-__all__ = ["curl_2d", "end_to_end_field", "sector_loop_integral"]
+__all__ = ["curl_2d", "end_to_end_field", "field_jacobian", "sector_loop_integral"]
 
 Field = Callable[[FloatArray], FloatArray]
 
@@ -296,3 +297,52 @@ def curl_2d(
     d_fv = np.vdot(_evaluate(field, point + step * e_u) - _evaluate(field, point - step * e_u), e_v)
     d_fu = np.vdot(_evaluate(field, point + step * e_v) - _evaluate(field, point - step * e_v), e_u)
     return float((d_fv - d_fu) / (2 * step))
+
+
+def field_jacobian(field: Field, w: ArrayLike, h: float = 1e-5) -> FloatArray:
+    r"""The Jacobian of ``field`` at ``w`` by central differences, on the flattened entries.
+
+    ``J[a, b]`` approximates :math:`\partial F_a / \partial w_b`, with ``a`` and ``b``
+    indexing the entries of ``w`` in row-major order (``w`` may be a vector or a
+    matrix), error ``O(h^2)`` plus round-off ``~ eps |F| / h``.  A :math:`C^1` gradient
+    field has a symmetric Jacobian; an antisymmetric part :math:`J - J^\top` beyond
+    that error shows that ``field`` is not a gradient near ``w``.  Its entry
+    ``(a, b)`` is minus :func:`curl_2d` in the plane of the coordinates ``a``, ``b``.
+    The book uses it for its multi-output extension of Theorem 2 (§5 of the paper);
+    the exact twin is :func:`linnet.symbolic.field_jacobian_asymmetry`.
+
+    Parameters
+    ----------
+    field : callable
+        ``field(w)`` returns an array of the shape of ``w``.
+    w : array_like, shape (d,) or (k, d)
+        The point.
+    h : float, default 1e-5
+        Finite-difference step, ``> 0``.
+
+    Returns
+    -------
+    ndarray, shape (w.size, w.size)
+
+    Examples
+    --------
+    The gradient of :math:`x^2 y` has the symmetric Hessian as its Jacobian:
+
+    >>> grad = lambda w: np.array([2 * w[0] * w[1], w[0] ** 2])
+    >>> field_jacobian(grad, np.array([1.0, 2.0])).round(6)
+    array([[4., 2.],
+           [2., 0.]])
+    """
+    if not callable(field):
+        raise TypeError(f"field must be callable (w -> F(w)), got {type(field).__name__}")
+    point = as_finite_array("w", w, (1, 2))
+    step = as_real("h", h)
+    if step <= 0:
+        raise ValueError(f"h (the finite-difference step) must be > 0, got {h}")
+    basis = np.eye(point.size)
+    columns = []
+    for e in basis:
+        shift = step * e.reshape(point.shape)
+        diff = _evaluate(field, point + shift) - _evaluate(field, point - shift)
+        columns.append(diff.ravel() / (2 * step))
+    return np.array(columns).T

@@ -13,7 +13,11 @@ from collections.abc import Sequence
 import sympy as sp
 
 __all__ = [
+    "end_to_end_matrix_field",
     "entrywise_layer_gradients",
+    "field_jacobian_asymmetry",
+    "psd_power_2x2",
+    "sector_loop_integral_symbolic",
     "single_output_field",
     "symbolic_factors",
     "symbolic_matrix",
@@ -154,3 +158,178 @@ def vanishes_modulo(matrix: sp.Matrix, constraints: Sequence[sp.Expr]) -> bool:
     symbols = set().union(*(e.free_symbols for e in [*entries, *constraints]))
     gens = sorted(symbols, key=str)
     return all(sp.reduced(e, list(constraints), *gens)[1] == 0 for e in entries if e != 0)
+
+
+def sector_loop_integral_symbolic(
+    F: sp.Matrix,
+    x: sp.Symbol,
+    y: sp.Symbol,
+    radii: tuple[sp.Expr, sp.Expr],
+    angles: tuple[sp.Expr, sp.Expr],
+) -> sp.Expr:
+    r"""Line integral of a planar field ``F(x, y)`` around an annular sector, in SymPy.
+
+    The closed curve of the proof of Theorem 2 (§5 of the paper): the boundary of
+    :math:`\{r_1 \le \rho \le r_2,\ \theta_1 \le \theta \le \theta_2\}`, counter-clockwise
+    (outer arc, inward leg at :math:`\theta_2`, inner arc backwards, outward leg at
+    :math:`\theta_1`), each piece integrated by SymPy.  The numerical twin is
+    :func:`linnet.sector_loop_integral`.
+
+    Examples
+    --------
+    The rotation field ``(-y, x)`` has curl 2: twice the area of the quarter disc.
+
+    >>> x, y = sp.symbols("x y", real=True)
+    >>> sector_loop_integral_symbolic(sp.Matrix([-y, x]), x, y, (0, 1), (0, sp.pi / 2))
+    pi/2
+    """
+    if F.shape != (2, 1):
+        raise ValueError(f"F must be a 2 x 1 column, got shape {F.shape}")
+    r1, r2 = radii
+    t1, t2 = angles
+    rho = sp.Symbol("rho_", positive=True)
+    theta = sp.Symbol("theta_", real=True)
+    e_rho = sp.Matrix([sp.cos(theta), sp.sin(theta)])
+    e_theta = sp.Matrix([-sp.sin(theta), sp.cos(theta)])
+    polar = F.subs({x: rho * sp.cos(theta), y: rho * sp.sin(theta)}, simultaneous=True)
+
+    def arc(r: sp.Expr) -> sp.Expr:
+        integrand = sp.simplify(polar.dot(rho * e_theta).subs(rho, r))
+        return sp.integrate(integrand, (theta, t1, t2))
+
+    def leg(t: sp.Expr) -> sp.Expr:
+        integrand = sp.simplify(polar.dot(e_rho).subs(theta, t))
+        return sp.integrate(integrand, (rho, r1, r2))
+
+    return arc(r2) - leg(t2) - arc(r1) + leg(t1)
+
+
+def psd_power_2x2(A: sp.Matrix, p: sp.Expr | int) -> sp.Matrix:
+    r"""The power :math:`A^p` of a symmetric positive definite :math:`2 \times 2` matrix, exactly.
+
+    With the eigenvalues :math:`\lambda_\pm = (\tau \pm \sqrt{\tau^2 - 4\delta})/2`
+    (:math:`\tau = \operatorname{tr} A`, :math:`\delta = \det A`), Sylvester's formula
+    interpolates :math:`t \mapsto t^p` at the two eigenvalues:
+
+    .. math::
+
+       A^p = \lambda_-^p I + \frac{\lambda_+^p - \lambda_-^p}{\lambda_+ - \lambda_-}
+             (A - \lambda_- I),
+
+    valid when :math:`\lambda_+ \neq \lambda_-`; when ``A`` is numeric with equal
+    eigenvalues, :math:`A = \lambda I` and :math:`A^p = \lambda^p I`.  These are the
+    powers :math:`[W W^\top]^{(j-1)/N}`, :math:`[W^\top W]^{(N-j)/N}` of the end-to-end
+    rule (Theorem 1, §4.1 of the paper).  At a matrix with rational eigenvalues whose
+    ``p``-th powers are rational, the result is exact and rational.
+
+    Examples
+    --------
+    >>> psd_power_2x2(sp.Matrix([[5, 4], [4, 5]]), sp.Rational(1, 2))
+    Matrix([
+    [2, 1],
+    [1, 2]])
+    """
+    if A.shape != (2, 2) or sp.simplify(A[0, 1] - A[1, 0]) != 0:
+        raise ValueError(f"A must be a symmetric 2 x 2 matrix, got {A.tolist()}")
+    tau, delta = A.trace(), A.det()
+    root = sp.sqrt(tau**2 - 4 * delta)
+    if root == 0:  # numeric A = lambda I
+        return (tau / 2) ** p * sp.eye(2)
+    lam_plus, lam_minus = (tau + root) / 2, (tau - root) / 2
+    slope = (lam_plus**p - lam_minus**p) / (lam_plus - lam_minus)
+    return lam_minus**p * sp.eye(2) + slope * (A - lam_minus * sp.eye(2))
+
+
+def end_to_end_matrix_field(W: sp.Matrix, G: sp.Matrix, depth: int) -> sp.Matrix:
+    r"""The matrix end-to-end field for a :math:`2 \times 2` end-to-end matrix, in SymPy.
+
+    .. math::
+
+       F(W) = \sum_{j=1}^{N} [W W^\top]^{\frac{j-1}{N}}\, G\, [W^\top W]^{\frac{N-j}{N}},
+
+    the direction of the end-to-end rule of Theorem 1 (§4.1 of the paper), whose
+    single-output form Theorem 2 (§5) studies; the fractional powers come from
+    :func:`psd_power_2x2` (so ``W`` must have distinct singular values, or be numeric).
+    ``G`` is the gradient :math:`\nabla L^1(W)`, a constant or an expression in ``W``.
+    The numerical twin is :func:`linnet.end_to_end_field`.
+
+    Examples
+    --------
+    Depth 1 is gradient descent; depth 2 at :math:`W = \mathrm{diag}(2, 1)`:
+
+    >>> W, G = sp.diag(2, 1), sp.Matrix([[0, 1], [0, 0]])
+    >>> end_to_end_matrix_field(W, G, 1) == G
+    True
+    >>> end_to_end_matrix_field(W, G, 2)
+    Matrix([
+    [0, 3],
+    [0, 0]])
+    """
+    if W.shape != (2, 2) or G.shape != (2, 2):
+        raise ValueError(f"W and G must be 2 x 2, got {W.shape} and {G.shape}")
+    if not (isinstance(depth, int) and depth >= 1):
+        raise ValueError(f"depth must be an integer >= 1, got {depth!r}")
+    field = sp.zeros(2, 2)
+    for j in range(1, depth + 1):
+        left, right = sp.Rational(j - 1, depth), sp.Rational(depth - j, depth)
+        field += (
+            (sp.eye(2) if left == 0 else psd_power_2x2(W * W.T, left))
+            * G
+            * (sp.eye(2) if right == 0 else psd_power_2x2(W.T * W, right))
+        )
+    return field
+
+
+def _power_derivatives(M: sp.Matrix, dM: sp.Matrix, p: sp.Rational) -> tuple[sp.Matrix, sp.Matrix]:
+    """``M^p`` and its derivative along ``dM``, exactly (``M`` numeric, ``p != 0``)."""
+    if p == 0:
+        return sp.eye(2), sp.zeros(2, 2)
+    s = sp.Symbol("s", real=True)
+    power = psd_power_2x2(M + s * dM, p)
+    value = power.subs(s, 0).applyfunc(sp.radsimp)
+    slope = power.diff(s).subs(s, 0).applyfunc(sp.radsimp)
+    return value, slope
+
+
+def field_jacobian_asymmetry(W0: sp.Matrix, G: sp.Matrix, depth: int) -> sp.Matrix:
+    r"""The exact antisymmetric part :math:`J - J^\top` of the matrix field's Jacobian at ``W0``.
+
+    :math:`J_{ab} = \partial F_a / \partial W_b` for the entries of
+    :func:`end_to_end_matrix_field` (constant ``G``) in row-major order: column
+    :math:`b` is the derivative of :math:`s \mapsto F(W_0 + s E_b)` at :math:`s = 0`,
+    by the product rule from the exact derivatives of the closed-form powers
+    :func:`psd_power_2x2`.  A :math:`C^1` gradient field has a symmetric Jacobian
+    (symmetry of second derivatives), so a non-zero entry certifies that the field
+    is not a gradient on any neighbourhood of ``W0``; entry :math:`(a, b)` is minus the
+    curl in the plane of :math:`E_a, E_b`.  This is the book's multi-output extension
+    of Theorem 2 (§5 of the paper).  ``W0`` must be numeric (exact rationals give an
+    exact answer) with distinct singular values; ``G`` may contain symbols (the
+    result is linear in them).
+
+    Examples
+    --------
+    Depth 1 (:math:`F = G`) has Jacobian zero; depth 2 does not:
+
+    >>> W0, G = sp.Matrix([[6, -4], [8, 3]]) / 5, sp.Matrix([[1, 0], [0, 0]])
+    >>> field_jacobian_asymmetry(W0, G, 1) == sp.zeros(4, 4)
+    True
+    >>> field_jacobian_asymmetry(W0, G, 2)[0, 1]
+    -164/375
+    """
+    if W0.shape != (2, 2) or W0.free_symbols:
+        raise ValueError(f"W0 must be a numeric 2 x 2 matrix, got {W0}")
+    if not (isinstance(depth, int) and depth >= 1):
+        raise ValueError(f"depth must be an integer >= 1, got {depth!r}")
+    columns = []
+    for b in range(4):
+        E = sp.zeros(2, 2)
+        E[b] = 1
+        dF = sp.zeros(2, 2)
+        for j in range(1, depth + 1):
+            left, right = sp.Rational(j - 1, depth), sp.Rational(depth - j, depth)
+            A, dA = _power_derivatives(W0 * W0.T, E * W0.T + W0 * E.T, left)
+            B, dB = _power_derivatives(W0.T * W0, E.T * W0 + W0.T * E, right)
+            dF += dA * G * B + A * G * dB
+        columns.append(list(dF))
+    J = sp.Matrix(columns).T
+    return (J - J.T).applyfunc(sp.expand)
