@@ -15,7 +15,7 @@ Conventions: ``weights = [W_1, ..., W_N]`` with :math:`W_j` of shape
 """
 
 from . import datasets  # noqa: F401  (the module linnet.datasets)
-from .conservative import curl_2d, end_to_end_field, sector_loop_integral
+from .conservative import curl_2d, end_to_end_field, field_jacobian, sector_loop_integral
 from .dynamics import (
     aligned_mode_flow,
     aligned_mode_time,
@@ -83,6 +83,7 @@ __all__ = [
     "escape_time",
     "escape_time_leading",
     "factor_pair_update",
+    "field_jacobian",
     "imbalance",
     "init_convnet",
     "layer_gradients",
