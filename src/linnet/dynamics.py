@@ -141,7 +141,7 @@ def neutral_singular_value(depth: int) -> float:
     Returns
     -------
     float
-        ``N^{-N/(2N-2)}``: 0.5 for ``N = 2``, tending to 1 as ``N`` grows.
+        ``N^{-N/(2N-2)}``: 0.5 for ``N = 2``, falling with ``N`` (below ``N^{-1/2}``).
 
     Raises
     ------
