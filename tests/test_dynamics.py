@@ -20,7 +20,7 @@ from linnet import (
     singular_value_velocity,
     train_end_to_end,
 )
-from linnet.dynamics import adagrad_step
+from linnet.dynamics import adagrad_step, neutral_singular_value
 from linnet.linalg import snap_zeros
 
 from strategies import depths, matrix_and_gradient, orthonormal, seeds
@@ -76,9 +76,39 @@ def test_pair_eigenvalue_closed_form_and_bounds(a, b, depth):
     low, high = sorted((a, b))
     exponent = 2 - 2 / depth
     assert depth * low**exponent * (1 - 1e-12) <= value <= depth * high**exponent * (1 + 1e-12)
+    # sharper lower bound (Arora, Cohen, Golowich & Hu 2019): one term of the sum
+    assert high**exponent * (1 - 1e-12) <= value
     if depth >= 2 and abs(a ** (2 / depth) - b ** (2 / depth)) > 1e-2:
         closed = (a**2 - b**2) / (a ** (2 / depth) - b ** (2 / depth))
         assert value == pytest.approx(closed, rel=1e-12)
+
+
+@given(matrix_and_gradient(), st.integers(2, 6))
+def test_smallest_eigenvalue_of_the_preconditioner_is_at_least_sigma_min_power(pair, depth):
+    W, _ = pair
+    s = np.linalg.svd(W, compute_uv=False)
+    exponent = 2 - 2 / depth
+    smallest = preconditioner_eigenvalues(W, depth).min()
+    assert smallest >= s[-1] ** exponent * (1 - 1e-9) - 1e-12
+    if W.shape[0] != W.shape[1]:  # attained on (sigma_min, padded zero)
+        assert smallest == pytest.approx(s[-1] ** exponent, rel=1e-9, abs=1e-12)
+
+
+@pytest.mark.parametrize("depth", [2, 3, 4, 8])
+def test_neutral_singular_value(depth):
+    threshold = neutral_singular_value(depth)
+    assert pair_eigenvalue(threshold, threshold, depth) == pytest.approx(1.0, rel=1e-12)
+    assert pair_eigenvalue(0.99 * threshold, 0.99 * threshold, depth) < 1.0
+    assert pair_eigenvalue(1.01 * threshold, 1.01 * threshold, depth) > 1.0
+    with pytest.raises(ValueError, match="depth"):
+        neutral_singular_value(1)
+
+
+def test_neutral_singular_value_hand_computed():
+    assert neutral_singular_value(2) == 0.5
+    assert neutral_singular_value(4) == pytest.approx(4 ** (-2 / 3))
+    # at sigma = 0.5: exactly neutral for N = 2, sped up (sqrt 2) for N = 4
+    assert pair_eigenvalue(0.5, 0.5, 4) == pytest.approx(np.sqrt(2))
 
 
 def test_pair_eigenvalue_special_values():
@@ -112,7 +142,7 @@ def test_singular_value_velocity_matches_small_steps_of_the_rule(depth, decay):
 def test_zero_singular_value_has_zero_velocity():
     W = np.diag([2.0, 0.0])
     G = np.array([[0.3, -1.0], [0.7, 2.0]])
-    assert singular_value_velocity(W, G, 3)[1] == 0.0
+    assert singular_value_velocity(W, G, 3)[1] == 0.0  # exactly, not only <= 0
     assert singular_value_velocity(W, G, 1)[1] == pytest.approx(-2.0)
 
 

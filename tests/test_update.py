@@ -67,6 +67,38 @@ def test_preconditioner_is_symmetric_psd_with_stated_eigenvalues(WG, depth):
     np.testing.assert_allclose(eig, expected, atol=1e-8 * max(1.0, expected.max()))
 
 
+def test_preconditioner_keeps_tiny_singular_values():
+    # Regression (issue 15): powers of W^T W lost sigma = 1e-8 (eigenvalue 0).
+    eig = np.linalg.eigvalsh(preconditioner(np.diag([1.0, 1e-8]), 2))
+    np.testing.assert_allclose(eig, [2e-8, 1 + 1e-8, 1 + 1e-8, 2.0], rtol=1e-12)
+
+
+def test_preconditioner_of_a_rotated_nearly_singular_matrix():
+    # sigma = (1, 0.5, 1e-9), N = 3: the Gram-matrix build was off by 1.6e-6 relative.
+    rng = np.random.default_rng(3)
+    U = np.linalg.qr(rng.standard_normal((3, 3)))[0]
+    V = np.linalg.qr(rng.standard_normal((3, 3)))[0]
+    s = np.array([1.0, 0.5, 1e-9])
+    P = preconditioner((U * s) @ V.T, 3)
+    terms = (s[:, None] ** (2 * (3 - j) / 3) * s[None, :] ** (2 * (j - 1) / 3) for j in (1, 2, 3))
+    expected = np.sort(sum(terms).ravel())
+    eig = np.linalg.eigvalsh(P)
+    # all but the smallest (3e-12): relative round-off of O(1) arithmetic
+    np.testing.assert_allclose(eig[1:], expected[1:], rtol=1e-12)
+    # the smallest is below eps * ||P||: positive, and right up to that round-off
+    assert 0 < eig[0] and abs(eig[0] - expected[0]) < 1e-15 * expected[-1]
+    # consistent with the SVD-based rule: P vec(G) == the rule's preconditioned step
+    G = rng.standard_normal((3, 3))
+    step = unvec(P @ vec(G), G.shape)
+    np.testing.assert_allclose(rule_step(U, s, V, G), step, rtol=0, atol=1e-14)
+
+
+def rule_step(U, s, V, G):
+    """P vec(G) as the SVD-based end-to-end rule computes it (lr = 1, N = 3)."""
+    W = (U * s) @ V.T
+    return W - end_to_end_update(W, G, 3, lr=1.0)
+
+
 @given(WG=matrix_and_gradient(), depth=depths, lr=learning_rates, decay=weight_decays)
 @settings(max_examples=200, deadline=None)
 def test_end_to_end_update_equals_preconditioned_gradient(WG, depth, lr, decay):

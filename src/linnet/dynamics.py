@@ -13,9 +13,13 @@ module collects the closed forms that explain that preconditioner:
   ``l_2`` regression, ``d sigma / dt = N sigma^{2-2/N} (s - sigma)`` (Saxe,
   McClelland & Ganguli 2014), whose ``N = 2`` solution is the logistic curve;
 * :func:`adagrad_step`: one coordinate-wise AdaGrad step, only to contrast with
-  the rotation-equivariant preconditioner (not exported by :mod:`linnet`).
+  the rotation-equivariant preconditioner (not exported by :mod:`linnet`);
+* :func:`neutral_singular_value`: the singular value at which depth neither
+  slows nor speeds a singular direction (not exported by :mod:`linnet`).
 
-Time is measured in units of the learning rate: ``t = eta * steps``.
+Time is the training time ``tau = eta * t`` after ``t`` steps of learning rate
+``eta`` (the book's chapter 4 writes ``tau``; the docstrings below write ``t``
+for it where the formula is the paper's).
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ __all__ = [
     "aligned_mode_time",
     "escape_time",
     "escape_time_leading",
+    "neutral_singular_value",
     "pair_eigenvalue",
     "singular_value_velocity",
 ]
@@ -72,8 +77,12 @@ def pair_eigenvalue(a: ArrayLike, b: ArrayLike, depth: int) -> FloatArray:
        = \frac{a^2 - b^2}{a^{2/N} - b^{2/N}} \quad (a \ne b), \\
        \lambda(a, a) &= N a^{2 - 2/N},
 
-    a geometric sum in ``x = a^{2/N}``, ``y = b^{2/N}``. It lies between
-    ``N min(a, b)^{2-2/N}`` and ``N max(a, b)^{2-2/N}``. The quotient is used when
+    a geometric sum in ``x = a^{2/N}``, ``y = b^{2/N}`` (the eigenvectors and
+    the sum are in §4.1 of the paper, after Claim 1; the quotient is the book's).
+    It lies between ``max(N min(a, b)^{2-2/N}, max(a, b)^{2-2/N})`` and
+    ``N max(a, b)^{2-2/N}``; the lower bound ``max(a, b)^{2-2/N}`` (one term of
+    the sum) gives ``lambda_min(P_{W_e}) >= sigma_min(W_e)^{2-2/N}`` for full-rank
+    ``W_e``, the key inequality of Arora, Cohen, Golowich & Hu (2019). The quotient is used when
     ``x`` and ``y`` are well separated, the sum otherwise (where the quotient
     cancels); both are the same number. ``0^0 = 1``, so ``N = 1`` gives 1.
 
@@ -107,6 +116,47 @@ def pair_eigenvalue(a: ArrayLike, b: ArrayLike, depth: int) -> FloatArray:
         quotient = (a_**2 - b_**2) / (x - y)
     geometric = sum((x ** (N - j) * y ** (j - 1) for j in range(1, N + 1)), np.zeros(x.shape))
     return np.where(separated, quotient, geometric)
+
+
+def neutral_singular_value(depth: int) -> float:
+    r"""The singular value at which depth ``N`` neither slows nor speeds a direction.
+
+    Along a singular direction the preconditioner of Claim 1 (Section 4.1 of the
+    paper) has the eigenvalue ``lambda(sigma, sigma) = N sigma^{2-2/N}``
+    (:func:`pair_eigenvalue`), against 1 for plain gradient descent. It is below 1
+    exactly when
+
+    .. math::
+
+       \sigma < N^{-N/(2N-2)} ,
+
+    so only singular values below this threshold are slowed down by depth; above
+    it they are sped up.
+
+    Parameters
+    ----------
+    depth : int
+        ``N >= 2`` (for ``N = 1`` every eigenvalue is 1 and there is no threshold).
+
+    Returns
+    -------
+    float
+        ``N^{-N/(2N-2)}``: 0.5 for ``N = 2``, falling with ``N`` (below ``N^{-1/2}``).
+
+    Raises
+    ------
+    ValueError
+        If ``depth < 2``.
+
+    Examples
+    --------
+    >>> neutral_singular_value(2), round(neutral_singular_value(4), 4)
+    (0.5, 0.3969)
+    """
+    N = as_depth(depth)
+    if N < 2:
+        raise ValueError(f"depth must be >= 2 (depth 1 never rescales), got {depth}")
+    return float(N ** (-N / (2 * N - 2)))
 
 
 def singular_value_velocity(

@@ -103,6 +103,11 @@ def psd_power(A: ArrayLike, alpha: Any) -> FloatArray:
     -----
     Eigenvalues with :math:`|\lambda| \le 10\, n\, \varepsilon \max|\lambda|` are set to
     exactly zero before the power is taken (see :func:`linnet.linalg.zero_tolerance`).
+    Applied to a Gram matrix :math:`W^\top W` this zeroes every singular value of
+    :math:`W` below about :math:`\sqrt{10 n \varepsilon}\, \sigma_1 \approx
+    10^{-7} \sigma_1` (the squares fall below the threshold), which is why
+    :func:`linnet.preconditioner` and :func:`linnet.end_to_end_update` work from
+    the SVD of :math:`W_e` instead.
 
     Examples
     --------

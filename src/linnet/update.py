@@ -16,7 +16,7 @@ i.e. :math:`\operatorname{vec}(W_e) \leftarrow (1 - \eta\lambda N) \operatorname
 Claim 1 (§4.1).  For a single output it becomes the rule of Claim 2 (§4.2),
 :func:`single_output_update`.  :func:`end_to_end_update` computes the rule from
 one thin SVD of :math:`W_e`; :func:`preconditioner` builds :math:`P_{W_e}`
-itself (:math:`kd \times kd`), for teaching and testing only.
+itself (:math:`kd \times kd`, from one full SVD), for teaching and testing only.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from ._validation import (
     as_weight_decay,
     same_shape,
 )
-from .linalg import psd_power, snap_zeros
+from .linalg import snap_zeros
 from .single_output import project_along
 
 __all__ = [
@@ -121,8 +121,15 @@ def preconditioner(W_e: ArrayLike, depth: int) -> FloatArray:
     column-major :math:`\operatorname{vec}`
     (:math:`\operatorname{vec}(A G B) = (B^\top \otimes A) \operatorname{vec}(G)`).
 
-    This builds the matrix literally from :func:`psd_power`: use it to study
-    ``P_{W_e}``, not to train (see :func:`end_to_end_update`).
+    Built from one full SVD :math:`W_e = U \Sigma V^\top` (the eigenbasis
+    :math:`v_{r'} \otimes u_r` of §4.1, after Claim 1) as
+    :math:`P_{W_e} = (V \otimes U) \operatorname{diag}(\operatorname{vec} \Lambda)
+    (V \otimes U)^\top` with :math:`\Lambda` =
+    :func:`preconditioner_eigenvalues`, so it uses the same singular values, and
+    the same round-off threshold on them, as :func:`end_to_end_update`.  (Powers
+    of the Gram matrices :math:`W_e^\top W_e` would square the singular values
+    first and lose every :math:`\sigma < 10^{-7}\sigma_1`.)  Use it to study
+    :math:`P_{W_e}`, not to train.
 
     Parameters
     ----------
@@ -133,25 +140,40 @@ def preconditioner(W_e: ArrayLike, depth: int) -> FloatArray:
     Returns
     -------
     ndarray, shape (k*d, k*d)
-        Symmetric positive semi-definite; positive definite iff ``W_e`` has
-        full rank or ``N = 1``.
+        Symmetric positive semi-definite.  In exact arithmetic it is positive
+        definite iff :math:`N = 1` or :math:`W_e` has full rank.  In floating
+        point, singular values :math:`\le` ``zero_tolerance(s, max(k, d))``
+        (:math:`10 \max(k, d)\, \varepsilon\, \sigma_1`, see
+        :func:`linnet.linalg.zero_tolerance`) count as exactly zero: for
+        :math:`N \ge 2` the computed :math:`P_{W_e}` is singular iff
+        :math:`W_e` has a singular value at or below that threshold.  Its
+        eigenvalues are the closed form at the computed singular values, up to
+        the round-off :math:`O(\varepsilon \|P_{W_e}\|)` of assembling the
+        matrix; eigenvalues smaller than that are positive but not resolved.
 
     Examples
     --------
     >>> preconditioner(np.array([[4.0, 0.0]]), depth=2)
     array([[8., 0.],
            [0., 4.]])
+
+    A singular value far below the largest one is kept
+    (:math:`\lambda(10^{-8}, 10^{-8}) = 2 \cdot 10^{-8}` at :math:`N = 2`):
+
+    >>> float(np.linalg.eigvalsh(preconditioner(np.diag([1.0, 1e-8]), 2)).min())
+    2e-08
     """
     W = as_matrix("W_e", W_e)
     N = as_depth(depth)
-    gram_rows, gram_cols = W @ W.T, W.T @ W
-    return sum(
-        (
-            np.kron(psd_power(gram_cols, (N - j) / N), psd_power(gram_rows, (j - 1) / N))
-            for j in range(1, N + 1)
-        ),
-        start=np.zeros((W.size, W.size)),
-    )
+    k, d = W.shape
+    U, s, Vt = np.linalg.svd(W)  # full: U (k, k), Vt (d, d)
+    s = snap_zeros(s, max(k, d))
+    s_left, s_right = np.zeros(k), np.zeros(d)
+    s_left[: s.size], s_right[: s.size] = s, s
+    basis = np.kron(Vt.T, U)  # column r + k r' is vec(u_r v_r'^T)
+    eigenvalues = _eigen_grid(s_left, s_right, N).ravel(order="F")
+    P: FloatArray = (basis * eigenvalues) @ basis.T
+    return (P + P.T) / 2.0
 
 
 def _preconditioned_gradient(W: FloatArray, G: FloatArray, N: int) -> FloatArray:
