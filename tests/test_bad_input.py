@@ -285,6 +285,15 @@ CASES += [
     (lambda: linnet.steps_to_reach([1.0, 0.5], [0, 1], np.nan), ValueError, "target"),
     (lambda: linnet.speedup([1.0, 0.5], [1.0]), ValueError, "over_loss"),
     (lambda: linnet.speedup([1.0, np.nan], [1.0, 0.5]), ValueError, "base_loss"),
+    (lambda: linnet.truncated_normal_std(-0.1), ValueError, "std"),
+    (lambda: linnet.product_scale(0), ValueError, "inner"),
+    (lambda: linnet.steps_to_levels([1.0, 0.5], []), ValueError, "levels"),
+    (lambda: linnet.steps_to_levels([], [0.5]), ValueError, "losses"),
+    (lambda: linnet.step_ratios([1.0], [np.nan], 10), ValueError, "steps_ref"),
+    (lambda: linnet.step_ratios([1.0, 2.0], [1.0], 10), ValueError, "shape"),
+    (lambda: linnet.order_verdict([2.0], resolution=0.5), ValueError, "resolution"),
+    (lambda: linnet.order_verdict([]), ValueError, "ratios"),
+    (lambda: linnet.init_convnet([0], dense_scale=(1.0, -1.0)), ValueError, "dense_scale"),
 ]
 
 

@@ -8,15 +8,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from linnet import layer_gradients
+from linnet.convnet_results import ARMS, LEVELS, load_arm, rerun_sample
 from linnet.nonlinear import (
     convnet_loss_grad,
     count_parameters,
     factor_pair_update,
     init_convnet,
     load_digits,
+    order_verdict,
+    product_scale,
     speedup,
+    step_ratios,
+    steps_to_levels,
     steps_to_reach,
     train_convnet,
+    truncated_normal_std,
 )
 from test_linalg_losses import STEPS, taylor_slope
 
@@ -200,3 +206,132 @@ def test_steps_to_reach_skips_nan():
 def test_speedup_of_a_curve_against_itself_is_one(scale):
     curve = scale * np.exp(-np.arange(20) / 5)
     assert speedup(curve, curve) == 1.0
+
+
+# ------------------------------------------------------- initial scale and the ladder
+
+
+def test_truncated_normal_std_matches_the_sampler():
+    # 200 000 draws: the sample std has relative error about 1/sqrt(2 n) = 0.16 %,
+    # so 1 % is a safe tolerance; an untruncated normal (0.1) would be 14 % off.
+    from linnet.nonlinear import _truncated_normal
+
+    draws = _truncated_normal(np.random.default_rng(0), (200_000,), 0.1)
+    assert draws.std() == pytest.approx(truncated_normal_std(0.1), rel=0.01)
+    assert truncated_normal_std(2.0) == pytest.approx(20 * truncated_normal_std(0.1))
+
+
+@pytest.mark.parametrize("m", [10, 24, 512])
+def test_product_scale_matches_sampled_products(m):
+    # Mean over 5 seeds of std(W_b W_a) / std(W_a), with n_in = 128 columns: sampling
+    # error of a few per cent, so 5 % tolerance.
+    ratios = []
+    for seed in range(5):
+        p = init_convnet([seed], hidden=m, overparameterize=True)
+        ratios.append((p["fc1_wb"][0] @ p["fc1_wa"][0]).std() / p["fc1_wa"][0].std())
+    assert np.mean(ratios) == pytest.approx(product_scale(m), rel=0.05)
+
+
+def test_dense_scale_rescales_the_same_draw():
+    plain = init_convnet([3, 4])
+    scaled = init_convnet([3, 4], dense_scale=(0.5, 2.0))
+    np.testing.assert_array_equal(scaled["fc1_w"], 0.5 * plain["fc1_w"])
+    np.testing.assert_array_equal(scaled["fc2_w"], 2.0 * plain["fc2_w"])
+    np.testing.assert_array_equal(scaled["conv_w"], plain["conv_w"])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"dense_scale": (0.5, 1.0), "overparameterize": True}, ValueError),
+        ({"dense_scale": (0.0, 1.0)}, ValueError),
+        ({"dense_scale": (1.0,)}, ValueError),
+        ({"dense_scale": "big"}, TypeError),
+        ({"dense_scale": (np.nan, 1.0)}, ValueError),
+    ],
+)
+def test_dense_scale_rejects_bad_input(kwargs, error):
+    with pytest.raises(error):
+        init_convnet([0], **kwargs)
+
+
+def test_steps_to_levels_agrees_with_steps_to_reach_and_censors():
+    rng = np.random.default_rng(2)
+    curves = np.exp(-np.cumsum(rng.uniform(0, 0.2, size=(3, 50)), axis=1))
+    curves[1, 10:] = np.nan  # diverged
+    levels = [0.9, 0.5, 0.1, 1e-3]
+    got = steps_to_levels(curves, levels)
+    steps = np.arange(1, 51)
+    for r in range(3):
+        for j, level in enumerate(levels):
+            assert got[r, j] == steps_to_reach(curves[r], steps, level)
+    assert np.isinf(got[1, -1]) and np.isinf(got[:, -1]).all()
+
+
+def test_step_ratios_give_bounds_for_censored_sides():
+    ratio, censored = step_ratios([100, np.inf, 50, np.inf], [300, 500, np.inf, np.inf], 1000)
+    np.testing.assert_allclose(ratio[:3], [3.0, 0.5, 20.0])
+    assert np.isnan(ratio[3])
+    np.testing.assert_array_equal(censored, [False, True, True, True])
+    with pytest.raises(ValueError, match="steps_over"):
+        step_ratios([2000], [10], 1000)  # beyond the budget
+    with pytest.raises(ValueError, match="share a shape"):
+        step_ratios([1, 2], [1], 10)
+
+
+@pytest.mark.parametrize(
+    ("ratios", "expected"),
+    [
+        ([1.5, 3.0], "faster"),
+        ([0.5, 0.6], "slower"),
+        ([1.4, 0.7], "tie"),
+        ([1.6, 1.0], "mixed"),
+        ([np.nan, 2.0], "not reached"),
+    ],
+)
+def test_order_verdict(ratios, expected):
+    assert order_verdict(ratios) == expected
+
+
+def test_order_verdict_rejects_bad_input():
+    with pytest.raises(ValueError):
+        order_verdict([])
+    with pytest.raises(ValueError):
+        order_verdict([2.0], resolution=1.0)
+
+
+# ------------------------------------------------------------- recorded results
+
+
+@pytest.mark.parametrize("name", list(ARMS))
+def test_recorded_arm_matches_its_specification(name):
+    arm = load_arm(name)
+    spec = {k: list(v) if isinstance(v, tuple) else v for k, v in ARMS[name].items()}
+    assert arm.meta["spec"] == spec  # ARMS changed without re-recording?
+    np.testing.assert_array_equal(arm.lrs, ARMS[name]["lrs"])
+    L, S = len(arm.lrs), len(arm.seeds)
+    assert arm.train_loss.shape == (L, S, 200) and arm.ladder.shape == (L, S, len(LEVELS))
+    # The exact ladder is consistent with the stored (every 10th step) curve: a stored
+    # point at or below a level means the level was reached by that step.
+    for j, level in enumerate(arm.levels):
+        hit = arm.train_loss <= level
+        first = np.where(hit.any(-1), arm.steps[np.argmax(hit, -1)], np.inf)
+        assert np.all(arm.ladder[..., j] <= first)
+    assert arm.command == f'python -m linnet.convnet_results --arms "{name}"'
+
+
+def test_recorded_runs_reproduce():
+    # A sample: one width-24 run in full (ladder exact), the first 100 steps of one
+    # width-512 run. Same code, same float32 arithmetic: the curves agree to the float32
+    # storage (1e-7); 1e-4 leaves room for another BLAS's round-off.
+    full = rerun_sample("tutorial init", i_lr=3, i_seed=2)
+    assert full["ladder_equal"] and full["curve_rel_err"] < 1e-4
+    start = rerun_sample("base 512, product scale", i_lr=4, i_seed=0, steps=100)
+    assert start["curve_rel_err"] < 1e-4 and start["ladder_equal"] is None
+
+
+def test_load_arm_rejects_unknown_names():
+    with pytest.raises(ValueError, match="unknown arm"):
+        load_arm("no such arm")
+    with pytest.raises(ValueError, match="multiple"):
+        rerun_sample("base", 0, 0, steps=15)

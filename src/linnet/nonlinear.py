@@ -27,6 +27,7 @@ and finite differences.
 from __future__ import annotations
 
 import gzip
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -46,9 +47,14 @@ __all__ = [
     "factor_pair_update",
     "init_convnet",
     "load_digits",
+    "order_verdict",
+    "product_scale",
     "speedup",
+    "step_ratios",
+    "steps_to_levels",
     "steps_to_reach",
     "train_convnet",
+    "truncated_normal_std",
 ]
 
 IntArray = NDArray[np.int64]
@@ -175,6 +181,7 @@ def init_convnet(
     overparameterize: bool = False,
     std: float = 0.1,
     factor_init: str = "normal",
+    dense_scale: tuple[float, float] = (1.0, 1.0),
 ) -> Params:
     r"""Initial parameters of the convnet, one run per seed (leading axis ``R = len(seeds)``).
 
@@ -205,6 +212,13 @@ def init_convnet(
         How the new square factors :math:`W_b` start: drawn like every other matrix
         (``"normal"``), or as the identity (``"identity"``: the overparameterized model
         then computes exactly the base model's function at initialisation).
+    dense_scale : (float, float)
+        Factors ``(c_1, c_2) > 0`` that multiply the base model's dense matrices
+        :math:`W_1, W_2` after they are drawn (the same draw, rescaled).  With
+        ``(product_scale(hidden), product_scale(10))`` the base model starts at the scale
+        of the overparameterized model's products (:func:`product_scale`): the control
+        that separates the initial scale from the overparameterization.  Only for the
+        base model.
 
     Returns
     -------
@@ -228,6 +242,9 @@ def init_convnet(
         raise ValueError(f"std must be > 0, got {std}")
     if factor_init not in ("normal", "identity"):
         raise ValueError(f"factor_init must be 'normal' or 'identity', got {factor_init!r}")
+    scales = _dense_scale(dense_scale)
+    if overparameterize and scales != (1.0, 1.0):
+        raise ValueError("dense_scale rescales the base model only (overparameterize=False)")
     features = 4 * 4 * channels
     runs: list[Params] = []
     for seed in seeds:
@@ -240,6 +257,8 @@ def init_convnet(
             "fc2_w": _truncated_normal(rng, (N_CLASSES, hidden), std),
             "fc2_b": np.full(N_CLASSES, 0.1),
         }
+        p["fc1_w"] *= scales[0]
+        p["fc2_w"] *= scales[1]
         if overparameterize:
             p["fc1_wa"] = p.pop("fc1_w")
             p["fc2_wa"] = p.pop("fc2_w")
@@ -250,6 +269,89 @@ def init_convnet(
                 p["fc2_wb"] = _truncated_normal(rng, (N_CLASSES, N_CLASSES), std)
         runs.append(p)
     return {k: np.stack([p[k] for p in runs]) for k in sorted(runs[0])}
+
+
+def _dense_scale(dense_scale: Any) -> tuple[float, float]:
+    if isinstance(dense_scale, (str, bytes)) or not isinstance(dense_scale, Sequence):
+        raise TypeError(f"dense_scale must be a pair of numbers, got {dense_scale!r}")
+    if len(dense_scale) != 2:
+        raise ValueError(f"dense_scale must be a pair (c_1, c_2), got {dense_scale!r}")
+    pair = (as_real("dense_scale[0]", dense_scale[0]), as_real("dense_scale[1]", dense_scale[1]))
+    if min(pair) <= 0:
+        raise ValueError(f"dense_scale must be positive, got {dense_scale!r}")
+    return pair
+
+
+def truncated_normal_std(std: float = 0.1) -> float:
+    r"""Standard deviation of a normal :math:`N(0, \sigma^2)` truncated at :math:`\pm 2\sigma`.
+
+    TensorFlow's ``truncated_normal`` initialiser, used by the tutorial model of the
+    paper's §7.2, redraws values beyond two standard deviations; that shrinks the
+    standard deviation to
+
+    .. math::
+
+        \sigma_t = \sigma \sqrt{1 - \frac{4\,\varphi(2)}{2\Phi(2) - 1}} \approx 0.880\,\sigma,
+
+    with :math:`\varphi, \Phi` the standard normal density and distribution function.
+
+    Parameters
+    ----------
+    std : float
+        :math:`\sigma > 0`.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> round(truncated_normal_std(0.1), 4)
+    0.088
+    """
+    sigma = as_real("std", std)
+    if sigma <= 0:
+        raise ValueError(f"std must be > 0, got {std}")
+    density = math.exp(-2.0) / math.sqrt(2 * math.pi)
+    mass = math.erf(2 / math.sqrt(2))
+    return sigma * math.sqrt(1 - 4 * density / mass)
+
+
+def product_scale(inner: int, std: float = 0.1) -> float:
+    r"""How much larger the entries of :math:`W_b W_a` start than those of one matrix.
+
+    With every entry of :math:`W_a` and :math:`W_b` drawn independently with mean 0 and
+    standard deviation :math:`\sigma_t` (:func:`truncated_normal_std`), an entry of the
+    product sums :math:`m` independent products (``inner`` :math:`= m`, the width between
+    the factors), so its standard deviation is :math:`\sigma_t^2 \sqrt{m}`; divided by
+    a single matrix's :math:`\sigma_t` the ratio is
+
+    .. math::
+
+        \frac{\operatorname{std}(W_b W_a)}{\operatorname{std}(W)} = \sigma_t \sqrt{m} .
+
+    This is the initial scale of the paper's §7.2 overparameterization when the new
+    factors are initialised like every other matrix: below 1 for the book's widths
+    (:math:`m = 24` and 10), about 2 for the paper's first dense layer (:math:`m = 512`).
+
+    Parameters
+    ----------
+    inner : int
+        :math:`m \ge 1`.
+    std : float
+        :math:`\sigma` of the truncated normal initialiser.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> [round(product_scale(m), 2) for m in (10, 24, 512)]
+    [0.28, 0.43, 1.99]
+    """
+    m = as_int("inner", inner, 1)
+    return truncated_normal_std(std) * math.sqrt(m)
 
 
 def count_parameters(params: Params) -> int:
@@ -526,6 +628,7 @@ def train_convnet(
     channels: int = 8,
     hidden: int = 24,
     factor_init: str = "normal",
+    dense_scale: tuple[float, float] = (1.0, 1.0),
 ) -> ConvNetRun:
     r"""Train the convnet by mini-batch SGD with momentum, for every learning rate x seed.
 
@@ -567,6 +670,9 @@ def train_convnet(
         Model size, see :func:`init_convnet`.
     factor_init : str
         Initialisation of the square factors, see :func:`init_convnet`.
+    dense_scale : (float, float)
+        Rescaling of the base model's dense matrices at initialisation, see
+        :func:`init_convnet`.
 
     Returns
     -------
@@ -606,6 +712,7 @@ def train_convnet(
         hidden=hidden,
         overparameterize=overparameterize,
         factor_init=factor_init,
+        dense_scale=dense_scale,
     )
     # Training runs in float32, as TensorFlow does (the gradients are tested in float64).
     params = {k: np.tile(v, (L,) + (1,) * (v.ndim - 1)).astype(np.float32) for k, v in one.items()}
@@ -769,6 +876,129 @@ def steps_to_reach(losses: ArrayLike, steps: ArrayLike, target: float) -> float:
     with np.errstate(invalid="ignore"):
         hit = np.flatnonzero(loss_arr <= goal)
     return float(steps_arr[hit[0]]) if hit.size else float("inf")
+
+
+def steps_to_levels(losses: ArrayLike, levels: Sequence[float]) -> FloatArray:
+    """Steps at which loss curves first reach each level of a ladder (``inf``: not reached).
+
+    The vectorised form of :func:`steps_to_reach` for curves recorded at every step
+    (entry ``t - 1`` is step ``t``).  A level that is not reached within the curve is
+    *censored*: the result is ``inf``, never 0, so it cannot be averaged by mistake.
+
+    Parameters
+    ----------
+    losses : array_like
+        Shape ``(..., T)``: loss curves, one entry per step (NaN = diverged).
+    levels : sequence of float
+        The loss levels of the ladder.
+
+    Returns
+    -------
+    ndarray
+        Shape ``(..., len(levels))``: step numbers as floats, ``inf`` where not reached.
+
+    Examples
+    --------
+    >>> steps_to_levels([[2.0, 1.0, 0.5, 0.2]], [1.5, 0.5, 0.1])
+    array([[ 2.,  3., inf]])
+    """
+    curves = np.asarray(losses, dtype=np.float64)
+    if curves.ndim < 1 or curves.shape[-1] == 0:
+        raise ValueError(f"losses must have at least one step, got shape {curves.shape}")
+    if isinstance(levels, (str, bytes)) or not isinstance(levels, Sequence) or not levels:
+        raise ValueError(f"levels must be a non-empty sequence of numbers, got {levels!r}")
+    goals = np.array([as_real("level", v) for v in levels])
+    with np.errstate(invalid="ignore"):
+        below = curves[..., None, :] <= goals[:, None]
+    first = np.argmax(below, axis=-1).astype(np.float64) + 1
+    return np.where(below.any(axis=-1), first, np.inf)
+
+
+def step_ratios(
+    steps_over: ArrayLike, steps_ref: ArrayLike, budget: int
+) -> tuple[FloatArray, NDArray[np.bool_]]:
+    """How many times sooner a model reaches a level than a reference, censoring kept.
+
+    The ratio is ``steps_ref / steps_over`` (above 1: the first model is faster).  A side
+    that did not reach the level within ``budget`` steps (``inf``, as returned by
+    :func:`steps_to_levels`) is replaced by ``budget``, so the ratio becomes a *bound*:
+    a lower bound if the reference did not reach the level, an upper bound if the model
+    did not; it is NaN when neither did.  The second result flags the bounds.
+
+    Parameters
+    ----------
+    steps_over, steps_ref : array_like
+        Steps to reach the levels (``inf`` = not reached), same shape.
+    budget : int
+        The number of steps the runs had.
+
+    Returns
+    -------
+    ratio : ndarray
+    censored : ndarray of bool
+
+    Examples
+    --------
+    >>> ratio, censored = step_ratios([100, 400, np.inf], [200, np.inf, np.inf], 1000)
+    >>> ratio, censored
+    (array([2. , 2.5, nan]), array([False,  True,  True]))
+    """
+    over = np.asarray(steps_over, dtype=np.float64)
+    ref = np.asarray(steps_ref, dtype=np.float64)
+    if over.shape != ref.shape:
+        raise ValueError(
+            f"steps_over and steps_ref must share a shape, got {over.shape}, {ref.shape}"
+        )
+    cap = as_int("budget", budget, 1)
+    for name, arr in (("steps_over", over), ("steps_ref", ref)):
+        if np.any(np.isnan(arr)) or np.any(arr[np.isfinite(arr)] > cap) or np.any(arr < 1):
+            raise ValueError(f"{name} must be steps in 1..{cap} or inf (not reached)")
+    censored = np.isinf(over) | np.isinf(ref)
+    ratio = np.minimum(ref, cap) / np.minimum(over, cap)
+    return np.where(np.isinf(over) & np.isinf(ref), np.nan, ratio), censored
+
+
+def order_verdict(ratios: ArrayLike, resolution: float = 1.5) -> str:
+    """One verdict from per-seed step ratios: faster, slower, a tie, or mixed.
+
+    "faster" only if every seed's ratio (or bound, :func:`step_ratios`) is at least
+    ``resolution``, "slower" only if every one is at most ``1 / resolution``, "tie" if all
+    lie strictly between, "mixed" otherwise, and "not reached" if some seed's models both
+    missed the level.  ``resolution`` is the step-count gap a learning-rate grid cannot
+    resolve (the book's grids are spaced by factors of 2; a gap under 1.5x is a tie
+    unless a finer grid resolves it).
+
+    Parameters
+    ----------
+    ratios : array_like
+        Per-seed ratios, 1-D.
+    resolution : float
+        Above 1.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> order_verdict([2.0, 1.6]), order_verdict([1.2, 0.9]), order_verdict([2.0, 1.2])
+    ('faster', 'tie', 'mixed')
+    """
+    r = np.asarray(ratios, dtype=np.float64)
+    if r.ndim != 1 or r.size == 0:
+        raise ValueError(f"ratios must be a non-empty 1-D array, got shape {r.shape}")
+    factor = as_real("resolution", resolution)
+    if factor <= 1:
+        raise ValueError(f"resolution must be > 1, got {resolution}")
+    if np.any(np.isnan(r)):
+        return "not reached"
+    if np.all(r >= factor):
+        return "faster"
+    if np.all(r <= 1 / factor):
+        return "slower"
+    if np.all((r > 1 / factor) & (r < factor)):
+        return "tie"
+    return "mixed"
 
 
 def speedup(base_loss: ArrayLike, over_loss: ArrayLike) -> float:
