@@ -209,3 +209,20 @@ def test_public_api_is_documented():
     for name in linnet.__all__:
         doc = getattr(linnet, name).__doc__
         assert doc and len(doc) > 40, name
+
+
+def test_warmup_first_order_is_claim2_only_for_balanced_factors():
+    # Chapter 5: the warm-up's first-order step is Claim 2 with N = 2 iff
+    # omega_2^2 = ||w_1||^2; an unbalanced start gives a different step.
+    rng = np.random.default_rng(5)
+    w1, grad = rng.standard_normal(4), rng.standard_normal(4)
+
+    def gap(omega2):
+        terms = warmup_step_terms(w1, omega2, grad, lr=1e-2)
+        w = omega2 * w1
+        rule = linnet.single_output_update(w, grad, depth=2, lr=1e-2)
+        return np.abs(w - terms.rho * grad - terms.along_w - rule).max() / np.abs(rule - w).max()
+
+    for sign in (1.0, -1.0):
+        assert gap(sign * np.linalg.norm(w1)) < 1e-12
+        assert gap(sign * 0.5 * np.linalg.norm(w1)) > 0.1
