@@ -15,7 +15,9 @@ an adaptive learning rate plus a term along :math:`w` that, unrolled, is a
 weighted sum of past gradients (momentum-like memory).  This is the book's
 exact form of the paper's warm-up, whose gradient-flow version reads
 :math:`\dot w = -\rho \nabla - \sum \mu \nabla` with :math:`\rho = \eta\,\omega_2^2`
-and memory coefficients :math:`\mu` (chapter 1).
+and the paper's memory coefficients :math:`\mu`.  Unrolling :math:`w_1` instead of
+:math:`w` gives coefficients of the same role, written :math:`\kappa` here and in
+chapter 1 because they are not the paper's :math:`\mu` (:func:`warmup_memory`).
 """
 
 from __future__ import annotations
@@ -93,7 +95,7 @@ def warmup_step_terms(w1: ArrayLike, omega2: float, grad: ArrayLike, lr: float) 
 def warmup_memory(
     w1_history: ArrayLike, omega2_history: ArrayLike, grad_history: ArrayLike, lr: float
 ) -> FloatArray:
-    r"""The memory coefficients ``mu[t, tau]`` of the unrolled warm-up dynamics.
+    r"""The memory coefficients ``kappa[t, tau]`` of the unrolled warm-up dynamics.
 
     Since :math:`w_1^{(t)} = w_1^{(0)} - \eta \sum_{\tau<t} \omega_2^{(\tau)} \nabla^{(\tau)}`
     exactly, the term along :math:`w` of :func:`warmup_step_terms` unrolls into
@@ -101,12 +103,13 @@ def warmup_memory(
     .. math::
 
        w^{(t+1)} &= w^{(t)} - \rho^{(t)} \nabla^{(t)}
-         - \sum_{\tau<t} \mu^{(t,\tau)} \nabla^{(\tau)} \\
+         - \sum_{\tau<t} \kappa^{(t,\tau)} \nabla^{(\tau)} \\
          &\quad - \eta (w_1^{(t)\top} \nabla^{(t)}) w_1^{(0)}
          + \eta^2 \omega_2^{(t)} (w_1^{(t)\top} \nabla^{(t)}) \nabla^{(t)}
 
-    with :math:`\mu^{(t,\tau)} = -\eta^2 (w_1^{(t)\top} \nabla^{(t)}) \omega_2^{(\tau)}`:
-    past gradients re-applied, as in momentum (§3 of the paper).
+    with :math:`\kappa^{(t,\tau)} = -\eta^2 (w_1^{(t)\top} \nabla^{(t)}) \omega_2^{(\tau)}`:
+    past gradients re-applied, as in momentum (§3 of the paper, whose own memory
+    coefficients :math:`\mu` unroll :math:`w` instead and are different numbers).
 
     Parameters
     ----------
@@ -120,12 +123,12 @@ def warmup_memory(
     Returns
     -------
     ndarray, shape (T, T)
-        ``mu[t, tau]`` for ``tau < t``, zero on and above the diagonal.
+        ``kappa[t, tau]`` for ``tau < t``, zero on and above the diagonal.
 
     Examples
     --------
-    >>> mu = warmup_memory([[1.0], [1.0]], [1.0, 2.0], [[1.0], [1.0]], lr=0.1)
-    >>> mu
+    >>> kappa = warmup_memory([[1.0], [1.0]], [1.0, 2.0], [[1.0], [1.0]], lr=0.1)
+    >>> kappa
     array([[ 0.  ,  0.  ],
            [-0.01,  0.  ]])
     """
