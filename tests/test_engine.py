@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import linnet
 from linnet import lp_loss, lp_loss_grad, lp_minimum, run_lp_regression
-from linnet.engine import OPTIMIZERS
+from linnet.engine import OPTIMIZERS, _certificate, _newton_step
 
 # Round-off tolerance: a batched run and a one-rate run, or the engine and a
 # reference loop, perform the same floating-point operations up to summation
@@ -366,6 +366,37 @@ def test_lp_minimum_on_ill_conditioned_data():
         L_star, _ = lp_minimum(data.X, data.y, p)
         run = run_lp_regression(data.X, data.y, p=p, lrs=[1e-2], steps=50)
         assert np.all(run.losses >= L_star)
+
+
+def test_lp_minimum_on_raw_tecator_spectra():
+    # Regression (issue 14): on the raw (not z-scored) Tecator spectra, cond(X) ~ 1.6e7 and
+    # |X||w| ~ 1e4 |r|, so the computed gradient cannot go below ~1e-7 of its scale on any
+    # BLAS; the old certificate (rtol = 1e-9 of the scale only) failed on some kernels.
+    X = linnet.datasets.tecator("fat", standardize=False).X
+    y = linnet.datasets.tecator("fat").y
+    L_star, W_star = lp_minimum(X, y, 4)
+    w = W_star[0]
+    grad, scale, floor = _certificate(X, y, w, 4)
+    assert grad <= max(1e-9 * scale, floor)
+    # The floor is a round-off bound, not a blank cheque: the gradient is still tiny.
+    assert grad <= 1e-6 * scale and floor <= 1e-5 * scale
+    # Newton decrement g^T H^{-1} g / 2 estimates L(W_star) - L*: negligible against L*.
+    r = X @ w - y
+    g = X.T @ r**3 / len(X)
+    decrement = 0.5 * float(g @ _newton_step(X, r, 4))
+    assert abs(decrement) <= 1e-9 * L_star
+    assert L_star == pytest.approx(lp_loss(W_star, X, y, 4), rel=1e-12)
+    rng = np.random.default_rng(0)
+    for size in (1e-6, 1e-3):
+        W = W_star * (1 + size * rng.standard_normal(W_star.shape))
+        assert lp_loss(W, X, y, 4) >= L_star * (1 - 1e-12)
+
+
+def test_lp_minimum_round_off_floor_is_negligible_on_well_conditioned_data():
+    X, y = problem(m=40, d=5, k=1, seed=3)
+    _, W_star = lp_minimum(X, y, 4)
+    _, scale, floor = _certificate(X, y, W_star[0], 4)
+    assert floor <= 1e-12 * scale  # there rtol = 1e-9 decides, as before
 
 
 @pytest.mark.parametrize(
