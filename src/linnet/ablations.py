@@ -19,8 +19,11 @@ module adds what a referee asks of such a comparison:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,15 +34,26 @@ from .engine import Run, _as_lrs, run_lp_regression
 from .experiments import Tuned, tune_lr
 
 __all__ = [
+    "BUDGETS",
+    "PRECISIONS",
     "BudgetRead",
     "budget_read",
+    "budget_study",
     "fewest_steps",
+    "fingerprint",
     "order_verdict",
     "per_coordinate_run",
+    "recorded",
     "refine_rate",
     "relative_excess",
     "retune_at",
+    "robustness_study",
+    "write_record",
 ]
+
+BUDGETS = (1000, 3000, 10000)
+PRECISIONS = tuple(10.0 ** -np.arange(2, 9))  # relative gaps 1e-2 ... 1e-8
+RECORD = Path(__file__).with_name("_results") / "ch6_budgets.json"
 
 
 def per_coordinate_run(
@@ -132,8 +146,11 @@ def per_coordinate_run(
     def loss_grad(W: FloatArray) -> tuple[FloatArray, FloatArray]:
         r = W @ inputs.T - target  # (R, m)
         with np.errstate(over="ignore", invalid="ignore"):
-            loss = np.sum(r**order, axis=1) / (order * m)
-            grad = (r ** (order - 1)) @ inputs / m
+            odd = r.copy()  # r^(p-1) by products (faster than a float power)
+            for _ in range(order - 2):
+                odd *= r
+            loss = np.einsum("ij,ij->i", odd, r) / (order * m)
+            grad = odd @ inputs / m
         return loss, grad
 
     losses = np.empty((n_steps + 1, rates.size))
@@ -144,7 +161,8 @@ def per_coordinate_run(
     last = W.copy()
     for t in range(1, n_steps + 1):
         with np.errstate(over="ignore", invalid="ignore"):
-            W = W - (rates * N)[:, None] * np.abs(W) ** power * grad
+            step = np.abs(W) if N == 2 else np.abs(W) ** power
+            W = W - (rates * N)[:, None] * step * grad
         loss, grad = loss_grad(W)
         bad = ~np.isfinite(loss) | (loss > limit)
         diverged |= bad
@@ -443,3 +461,336 @@ def refine_rate(
     k = as_int("half_width", half_width, 1)
     grid = c * f ** np.arange(-k, k + 1, dtype=float)
     return tune_lr(X, y, p=p, steps=steps, lrs=grid, seeds=seeds, options=dict(options), extend=0)
+
+
+def budget_study(
+    X: ArrayLike,
+    y: ArrayLike,
+    *,
+    p: int,
+    methods: Mapping[str, Mapping[str, Any]],
+    lrs: ArrayLike,
+    budgets: Sequence[int] = BUDGETS,
+    precisions: Sequence[float] = PRECISIONS,
+    seed: int = 0,
+    baseline: str = "GD",
+) -> dict[str, Any]:
+    r"""The Section 7.1 verdicts as a function of the step budget, from one run per method.
+
+    Every method runs once (seed ``seed``) for ``max(budgets)`` steps over the
+    whole grid ``lrs`` (one batched :func:`linnet.run_lp_regression` call);
+    each budget is then read off that run with :func:`budget_read` (rates
+    re-tuned per budget, target = the baseline's loss at the budget).  For each
+    relative gap :math:`\epsilon` of ``precisions`` it also records each
+    method's :func:`fewest_steps` to :math:`L^* + \epsilon (L_0 - L^*)` (rate
+    chosen by that count among rates that never diverge).
+
+    Parameters
+    ----------
+    X, y : array_like
+    p : int
+    methods : mapping
+        Label -> options of :func:`linnet.run_lp_regression` (must contain ``baseline``).
+    lrs : array_like
+        The grid.
+    budgets : sequence of int, default (1000, 3000, 10000)
+    precisions : sequence of float, default 1e-2 ... 1e-8
+    seed : int, default 0
+    baseline : str, default "GD"
+
+    Returns
+    -------
+    dict
+        JSON-ready: ``L_star``, ``L0``, ``reads`` (one :class:`BudgetRead` as a
+        dict per budget, keyed by ``str(T)``), ``precision`` (label -> steps per
+        relative gap, ``inf`` if not reached) and ``precisions``.
+
+    Examples
+    --------
+    >>> X, y = np.eye(2), np.array([1.0, 0.5])
+    >>> out = budget_study(X, y, p=4, methods={"GD": {"optimizer": "gd"}},
+    ...                    lrs=[0.5, 1.0, 2.0], budgets=[10, 20], precisions=[0.1])
+    >>> sorted(out["reads"]), out["reads"]["10"]["iterations"]["GD"]
+    (['10', '20'], 10.0)
+    """
+    from .engine import lp_minimum
+
+    if baseline not in methods:
+        raise ValueError(f"methods must include the baseline {baseline!r}")
+    horizon = max(as_int("budget", T, 1) for T in budgets)
+    runs = {
+        label: run_lp_regression(X, y, p=p, lrs=lrs, steps=horizon, seed=seed, **dict(opts))
+        for label, opts in methods.items()
+    }
+    L_star = float(lp_minimum(X, y, p).L_star)
+    L0 = float(runs[baseline].losses[0, 0])
+    reads = {str(T): asdict(budget_read(runs, T, L_star, baseline=baseline)) for T in budgets}
+    levels = [L_star + float(e) * (L0 - L_star) for e in precisions]
+    precision = {
+        label: [fewest_steps(run, level)[0] for level in levels] for label, run in runs.items()
+    }
+    return {
+        "L_star": L_star,
+        "L0": L0,
+        "reads": reads,
+        "precision": precision,
+        "precisions": [float(e) for e in precisions],
+    }
+
+
+def robustness_study(
+    X: ArrayLike,
+    y: ArrayLike,
+    *,
+    p: int,
+    steps: int,
+    variants: Mapping[str, Mapping[str, Any]],
+    lrs: ArrayLike,
+    seeds: Sequence[int] = (0, 1, 2),
+) -> dict[str, Any]:
+    """The protocol (:func:`linnet.experiments.compare_methods`) for variants of one optimizer.
+
+    Used for the baselines' conventions (PyTorch's defaults against the
+    TensorFlow 1 defaults the paper used, and a sweep of AdaDelta's
+    ``eps``): every variant is tuned and scored against GD's final loss.
+
+    Parameters
+    ----------
+    X, y : array_like
+    p, steps : int
+    variants : mapping
+        Label -> options of :func:`linnet.run_lp_regression` (hyper-parameters included).
+    lrs : array_like
+        Starting grid (extended at the edges as in the protocol).
+    seeds : sequence of int, default (0, 1, 2)
+
+    Returns
+    -------
+    dict
+        JSON-ready: label -> ``{"lr", "at_edge", "iterations"}`` (per seed;
+        ``inf`` if not reached within ``steps``), plus ``"GD"``.
+
+    Examples
+    --------
+    >>> from linnet.datasets import sensor_like
+    >>> data = sensor_like(m=40, d=4, seed=0)
+    >>> out = robustness_study(data.X, data.y, p=4, steps=50, lrs=[0.01, 0.1, 1.0],
+    ...                        variants={"AdaDelta": {"optimizer": "adadelta"}}, seeds=[0])
+    >>> sorted(out)
+    ['AdaDelta', 'GD']
+    """
+    from .experiments import METHODS, compare_methods
+
+    comp = compare_methods(
+        X, y, p=p, steps=steps, methods={"GD": METHODS["GD"], **variants}, lrs=lrs, seeds=seeds
+    )
+    return {
+        label: {
+            "lr": t.best_lr,
+            "at_edge": bool(t.at_edge),
+            "iterations": [float(n) for n in comp.iterations[label]],
+        }
+        for label, t in comp.tuned.items()
+    }
+
+
+def fingerprint(*arrays: ArrayLike) -> str:
+    """The sha256 of arrays' float64 bytes and shapes (to tie a record to its data).
+
+    Examples
+    --------
+    >>> a = fingerprint(np.eye(2))
+    >>> a == fingerprint(np.eye(2)), a == fingerprint(np.ones(4))
+    (True, False)
+    """
+    digest = hashlib.sha256()
+    for a in arrays:
+        arr = np.ascontiguousarray(np.asarray(a, dtype=np.float64))
+        digest.update(repr(arr.shape).encode())
+        digest.update(arr.tobytes())
+    return digest.hexdigest()
+
+
+def recorded(
+    key: str,
+    settings: Mapping[str, Any],
+    compute: Callable[[], Any],
+    *,
+    path: Path | str = RECORD,
+) -> tuple[Any, bool]:
+    """A heavy result, read from its record if the record was made with the same settings.
+
+    The record (a JSON file shipped with ``linnet``, written by
+    ``python -m linnet.ablations``) maps ``key`` to the ``settings`` it was
+    computed with and the ``result``.  If the stored settings equal
+    ``settings`` (which should include a :func:`fingerprint` of the data), the
+    stored result is returned; otherwise ``compute()`` runs.  A test recomputes
+    the records, so a record can be stale only until the tests run.
+
+    Parameters
+    ----------
+    key : str
+    settings : mapping
+        JSON-serialisable description of the computation.
+    compute : callable
+        Returns the JSON-serialisable result.
+    path : path, default the shipped record
+
+    Returns
+    -------
+    result
+    from_record : bool
+        Whether the record was used.
+
+    Examples
+    --------
+    >>> recorded("nothing", {"a": 1}, lambda: 42, path="no-such-file.json")
+    (42, False)
+    """
+    file = Path(path)
+    if file.is_file():
+        stored = json.loads(file.read_text()).get(key)
+        wanted = json.loads(json.dumps(settings))
+        if stored is not None and stored["settings"] == wanted:
+            return stored["result"], True
+    return compute(), False
+
+
+def write_record(
+    entries: Mapping[str, tuple[Mapping[str, Any], Any]], path: Path | str = RECORD
+) -> None:
+    """Write ``key -> (settings, result)`` entries into the record (merging with what is there)."""
+    file = Path(path)
+    data = json.loads(file.read_text()) if file.is_file() else {}
+    for key, (settings, result) in entries.items():
+        data[key] = {"settings": json.loads(json.dumps(settings)), "result": result}
+    file.parent.mkdir(parents=True, exist_ok=True)
+    file.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+
+
+# ---------------------------------------------------------------------------
+# Chapter 6's recorded sweeps (regenerate with ``python -m linnet.ablations``)
+# ---------------------------------------------------------------------------
+
+CH6_WIDTH = 16
+"""Hidden width of chapter 6's explicit networks."""
+
+CH6_BUDGET_METHODS: dict[str, dict[str, Any]] = {
+    "GD": {"optimizer": "gd", "depth": 1},
+    "GD, depth-2 network": {"optimizer": "gd", "depth": 2, "form": "factors", "width": CH6_WIDTH},
+    "GD, depth-3 network": {"optimizer": "gd", "depth": 3, "form": "factors", "width": CH6_WIDTH},
+    "Adam, depth-2 network": {
+        "optimizer": "adam",
+        "depth": 2,
+        "form": "factors",
+        "width": CH6_WIDTH,
+    },
+    "AdaGrad": {"optimizer": "adagrad", "depth": 1},
+    "AdaGrad (TF1)": {"optimizer": "adagrad", "depth": 1, "initial_accumulator_value": 0.1},
+    "AdaDelta": {"optimizer": "adadelta", "depth": 1},
+    "AdaDelta (TF1)": {"optimizer": "adadelta", "depth": 1, "rho": 0.95, "eps": 1e-8},
+    "Adam": {"optimizer": "adam", "depth": 1},
+    "end-to-end rule, N=2": {"optimizer": "gd", "depth": 2, "form": "end_to_end"},
+    "end-to-end rule, N=3": {"optimizer": "gd", "depth": 3, "form": "end_to_end"},
+}
+"""Methods of chapter 6's budget study (AdaGrad and AdaDelta under both conventions)."""
+
+CH6_VARIANTS: dict[str, dict[str, Any]] = {
+    "AdaDelta, PyTorch (rho 0.9, eps 1e-6)": {"optimizer": "adadelta", "rho": 0.9, "eps": 1e-6},
+    "AdaDelta, TF1 (rho 0.95, eps 1e-8)": {"optimizer": "adadelta", "rho": 0.95, "eps": 1e-8},
+    "AdaDelta, rho 0.95, eps 1e-10": {"optimizer": "adadelta", "rho": 0.95, "eps": 1e-10},
+    "AdaDelta, rho 0.95, eps 1e-6": {"optimizer": "adadelta", "rho": 0.95, "eps": 1e-6},
+    "AdaDelta, rho 0.95, eps 1e-4": {"optimizer": "adadelta", "rho": 0.95, "eps": 1e-4},
+    "AdaGrad, PyTorch (accumulator 0)": {"optimizer": "adagrad"},
+    "AdaGrad, TF1 (accumulator 0.1)": {"optimizer": "adagrad", "initial_accumulator_value": 0.1},
+}
+"""The baselines' conventions and AdaDelta's ``eps`` sweep (chapter 6's robustness table)."""
+
+CH6_BUDGET_GRID = (2.0**-14, 2.0**5)
+CH6_START_GRID = (2.0**-9, 2.0**1)
+
+
+def chapter6_data() -> dict[str, Any]:
+    """Chapter 6's data sets: Tecator (fat) and the synthetic sensor data."""
+    from .datasets import sensor_like, tecator
+
+    return {"Tecator": tecator("fat"), "synthetic": sensor_like(m=512, d=32, seed=0)}
+
+
+def _ch6_entries(name: str, data: Any) -> dict[str, tuple[dict[str, Any], Callable[[], Any]]]:
+    from .experiments import lr_grid
+
+    fp = fingerprint(data.X, data.y)
+    out: dict[str, tuple[dict[str, Any], Callable[[], Any]]] = {}
+    for p in (2, 4):
+        settings = {
+            "data": fp,
+            "p": p,
+            "methods": CH6_BUDGET_METHODS,
+            "grid": CH6_BUDGET_GRID,
+            "budgets": BUDGETS,
+            "precisions": PRECISIONS,
+            "seed": 0,
+        }
+        out[f"budgets/{name}/l{p}"] = (
+            settings,
+            lambda p=p: budget_study(
+                data.X, data.y, p=p, methods=CH6_BUDGET_METHODS, lrs=lr_grid(*CH6_BUDGET_GRID)
+            ),
+        )
+    settings = {
+        "data": fp,
+        "p": 4,
+        "variants": CH6_VARIANTS,
+        "grid": CH6_START_GRID,
+        "steps": BUDGETS[0],
+    }
+    out[f"robustness/{name}/l4"] = (
+        settings,
+        lambda: robustness_study(
+            data.X,
+            data.y,
+            p=4,
+            steps=BUDGETS[0],
+            variants=CH6_VARIANTS,
+            lrs=lr_grid(*CH6_START_GRID),
+        ),
+    )
+    return out
+
+
+def chapter6_sweeps(name: str, data: Any) -> tuple[dict[str, Any], bool]:
+    """Chapter 6's budget study (both losses) and robustness table for one data set.
+
+    Read from the shipped record when it was made from the same data and
+    settings (:func:`recorded`), otherwise computed (a few minutes).
+
+    Returns
+    -------
+    sweeps : dict
+        ``"budgets/l2"``, ``"budgets/l4"`` (:func:`budget_study`) and
+        ``"robustness/l4"`` (:func:`robustness_study`).
+    from_record : bool
+        Whether every entry came from the record.
+    """
+    out, all_recorded = {}, True
+    for key, (settings, compute) in _ch6_entries(name, data).items():
+        result, hit = recorded(key, settings, compute)
+        out[key.replace(f"/{name}", "")] = result
+        all_recorded &= hit
+    return out, all_recorded
+
+
+def main() -> int:
+    """Recompute chapter 6's sweeps and write the record (``python -m linnet.ablations``)."""
+    entries = {}
+    for name, data in chapter6_data().items():
+        for key, (settings, compute) in _ch6_entries(name, data).items():
+            entries[key] = (settings, compute())
+            print(f"recorded {key}", flush=True)
+    write_record(entries)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
