@@ -535,3 +535,94 @@ def test_property_batched_grid_equals_single_rates(m, d, k, p, model, init, seed
         assert batched.diverged[i] == single.diverged[0]
         np.testing.assert_allclose(batched.losses[:, i], single.losses[:, 0], rtol=RTOL)
         np.testing.assert_allclose(batched.W_e[i], single.W_e[0], rtol=RTOL, atol=1e-14)
+
+
+# --------------------------------------------------------------------------
+# Conventions: TensorFlow 1 (the paper's) vs PyTorch
+# --------------------------------------------------------------------------
+
+
+def _first_step(optimizer, conventions, X, y, lr, **hyper):
+    run = run_lp_regression(
+        X, y, p=2, lrs=[lr], steps=1, optimizer=optimizer, conventions=conventions,
+        keep_path=True, **hyper,
+    )  # fmt: skip
+    g = lp_loss_grad(run.W_e0, X, y, 2)
+    return run.path[0, 0], run.path[1, 0], g
+
+
+def test_tf1_adagrad_first_step_by_hand():
+    X, y = problem(m=12, d=4)
+    lr = 0.3
+    W0, W1, g = _first_step("adagrad", "tf1", X, y, lr)
+    # TF1 ApplyAdagrad: accum = 0.1 + g^2, var -= lr g / sqrt(accum); no epsilon.
+    np.testing.assert_allclose(W1, W0 - lr * g / np.sqrt(0.1 + g * g), rtol=1e-13)
+    # PyTorch: sum = 0 + g^2, step lr g / (|g| + 1e-10), i.e. +-lr per entry.
+    W0t, W1t, gt = _first_step("adagrad", "torch", X, y, lr)
+    np.testing.assert_allclose(W1t, W0t - lr * gt / (np.abs(gt) + 1e-10), rtol=1e-13)
+    assert not np.allclose(W1 - W0, W1t - W0t, rtol=1e-3)
+
+
+def test_tf1_adadelta_first_step_by_hand():
+    X, y = problem(m=12, d=4)
+    lr = 1.0
+    for conventions, rho, eps in (("tf1", 0.95, 1e-8), ("torch", 0.9, 1e-6)):
+        W0, W1, g = _first_step("adadelta", conventions, X, y, lr)
+        v = (1 - rho) * g * g
+        delta = np.sqrt(0.0 + eps) / np.sqrt(v + eps) * g
+        np.testing.assert_allclose(W1, W0 - lr * delta, rtol=1e-13)
+
+
+def test_tf1_adam_eps_hat_by_hand():
+    X, y = problem(m=12, d=4)
+    lr, b1, b2, eps = 0.01, 0.9, 0.999, 1e-8
+    run = run_lp_regression(
+        X, y, p=2, lrs=[lr], steps=3, optimizer="adam", conventions="tf1", keep_path=True
+    )
+    W, m, v = run.W_e0.copy(), 0.0, 0.0
+    for t in (1, 2, 3):
+        g = lp_loss_grad(W, X, y, 2)
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        # TF1 AdamOptimizer: lr_t = lr sqrt(1 - b2^t) / (1 - b1^t); eps added to sqrt(v_t)
+        W = W - lr * np.sqrt(1 - b2**t) / (1 - b1**t) * m / (np.sqrt(v) + eps)
+        np.testing.assert_allclose(run.path[t, 0], W, rtol=1e-12)
+    # With a large epsilon the two placements differ visibly at step 1.
+    tf = run_lp_regression(X, y, p=2, lrs=[lr], steps=1, optimizer="adam",
+                           conventions="tf1", eps=1e-2)  # fmt: skip
+    th = run_lp_regression(X, y, p=2, lrs=[lr], steps=1, optimizer="adam", eps=1e-2)
+    assert not np.allclose(tf.W_e, th.W_e, rtol=1e-6)
+
+
+def test_conventions_recorded_and_overridable():
+    X, y = problem()
+    run = run_lp_regression(X, y, p=4, lrs=[0.1], steps=2, optimizer="adadelta",
+                            conventions="tf1", eps=1e-6)  # fmt: skip
+    assert run.conventions == "tf1"
+    assert run.hyper["rho"] == 0.95 and run.hyper["eps"] == 1e-6
+    assert linnet.engine.CONVENTIONS["torch"] is OPTIMIZERS
+    for opt in ("gd", "momentum"):  # identical in both conventions
+        a = run_lp_regression(X, y, p=4, lrs=[0.01], steps=5, optimizer=opt)
+        b = run_lp_regression(X, y, p=4, lrs=[0.01], steps=5, optimizer=opt, conventions="tf1")
+        np.testing.assert_array_equal(a.losses, b.losses)
+    seeds = linnet.run_lp_regression_seeds(
+        X, y, seeds=[0, 1], p=4, lrs=[0.1], steps=3, optimizer="adagrad", conventions="tf1"
+    )
+    assert all(r.conventions == "tf1" and r.hyper["initial_accumulator_value"] == 0.1
+               for r in seeds)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"conventions": "tf2"}, ValueError, "conventions"),
+        ({"conventions": 1}, TypeError, "conventions"),
+        ({"optimizer": "adagrad", "eps": 0.0}, ValueError, "initial_accumulator_value"),
+        ({"optimizer": "adam", "eps": 0.0}, ValueError, "eps"),
+        ({"optimizer": "adam", "conventions": "tf1", "amsgrad": True}, ValueError, "amsgrad"),
+    ],
+)
+def test_conventions_bad_input(kwargs, error, match):
+    X, y = problem()
+    with pytest.raises(error, match=match):
+        run_lp_regression(X, y, p=4, lrs=[0.1], steps=2, **kwargs)

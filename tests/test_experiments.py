@@ -98,3 +98,26 @@ def test_command_rejects_bad_arguments():
         main(["acceleration", "--steps", "0"])
     with pytest.raises(SystemExit):
         main(["unknown"])
+
+
+def test_tune_lr_and_compare_methods_pass_the_conventions():
+    data = datasets.sensor_like(m=60, d=5, seed=2)
+    kwargs = {"p": 4, "steps": 30, "lrs": lr_grid(2.0**-6, 1.0), "seeds": [0]}
+    tf1 = tune_lr(data.X, data.y, method="AdaDelta", conventions="tf1", **kwargs)
+    torch = tune_lr(data.X, data.y, method="AdaDelta", **kwargs)
+    assert tf1.conventions == "tf1" and torch.conventions == "torch"
+    assert tf1.runs[0].hyper["rho"] == 0.95 and torch.runs[0].hyper["rho"] == 0.9
+    common = np.intersect1d(tf1.lrs, torch.lrs)
+    assert common.size and not np.allclose(
+        tf1.score[np.isin(tf1.lrs, common)], torch.score[np.isin(torch.lrs, common)]
+    )
+    direct = run_lp_regression(data.X, data.y, p=4, steps=30, lrs=tf1.lrs,
+                               optimizer="adadelta", conventions="tf1")  # fmt: skip
+    np.testing.assert_allclose(tf1.runs[0].losses, direct.losses, rtol=1e-12)
+    result = compare_methods(data.X, data.y, methods=["AdaGrad"], conventions="tf1", **kwargs)
+    assert result.conventions == "tf1"
+    assert result.tuned["AdaGrad"].runs[0].hyper["initial_accumulator_value"] == 0.1
+    with pytest.raises(ValueError, match="conventions"):
+        tune_lr(data.X, data.y, method="AdaGrad", conventions="tf2", **kwargs)
+    with pytest.raises(TypeError, match="conventions"):
+        tune_lr(data.X, data.y, options={"optimizer": "adagrad", "conventions": "tf1"}, **kwargs)

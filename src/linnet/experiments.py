@@ -45,7 +45,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._validation import FloatArray, as_int, as_matrix, as_p
-from .engine import Run, _as_lrs, lp_minimum, run_lp_regression_seeds
+from .engine import CONVENTIONS, Run, _as_lrs, lp_minimum, run_lp_regression_seeds
 
 __all__ = [
     "METHODS",
@@ -121,6 +121,9 @@ class Tuned:
         Whether the best rate is still the smallest or largest of the grid.
     runs
         One :class:`linnet.Run` per seed over the whole grid.
+    conventions
+        ``"torch"`` or ``"tf1"``: the optimizer defaults used
+        (:data:`linnet.engine.CONVENTIONS`).
     """
 
     method: str
@@ -130,6 +133,7 @@ class Tuned:
     best_lr: float
     at_edge: bool
     runs: list[Run]
+    conventions: str = "torch"
 
     @property
     def best_index(self) -> int:
@@ -165,6 +169,7 @@ def _merge(old: list[Run], new: list[Run]) -> list[Run]:
                 path=None
                 if a.path is None or b.path is None
                 else np.concatenate([a.path, b.path], axis=1)[:, order],
+                conventions=a.conventions,
             )
         )
     return merged
@@ -186,6 +191,7 @@ def tune_lr(
     method: str = "GD",
     options: Mapping[str, Any] | None = None,
     extend: int = 6,
+    conventions: str = "torch",
 ) -> Tuned:
     """Tune one method's learning rate by its loss at the step budget.
 
@@ -211,6 +217,12 @@ def tune_lr(
         Options of :func:`linnet.run_lp_regression` (``optimizer``, ``depth``, ...).
     extend : int, default 6
         Maximal number of grid extensions.
+    conventions : {"torch", "tf1"}, default "torch"
+        Optimizer defaults for AdaGrad, AdaDelta and Adam: PyTorch's or
+        TensorFlow 1's, which the paper used (AdaGrad accumulator 0.1 and no
+        epsilon; AdaDelta ``rho=0.95``, ``eps=1e-8``; Adam's epsilon as
+        "epsilon hat"); see :func:`linnet.run_lp_regression`.  Hyper-parameters
+        given in ``options`` override them.
 
     Returns
     -------
@@ -229,7 +241,11 @@ def tune_lr(
         options = METHODS[method]
     grid = np.sort(_as_lrs(lrs))
     n_extend = as_int("extend", extend, 0)
-    kwargs = {"p": p, "steps": steps, **options}
+    if "conventions" in options:
+        raise TypeError("pass conventions= to tune_lr itself, not inside options")
+    if not isinstance(conventions, str) or conventions not in CONVENTIONS:
+        raise ValueError(f"unknown conventions {conventions!r}; choose one of {list(CONVENTIONS)}")
+    kwargs = {"p": p, "steps": steps, "conventions": conventions, **options}
     runs = run_lp_regression_seeds(X, y, seeds=list(seeds), lrs=grid, **kwargs)
     for attempt in range(n_extend + 1):
         score = _score(runs)
@@ -260,6 +276,7 @@ def tune_lr(
         best_lr=float(lrs_final[best]),
         at_edge=best in (0, lrs_final.size - 1),
         runs=runs,
+        conventions=conventions,
     )
 
 
@@ -285,6 +302,8 @@ class Comparison:
     iterations
         Method label -> ``(n_seeds,)`` steps to reach ``target`` at its tuned
         rate (``inf`` if not within the budget).
+    conventions
+        ``"torch"`` or ``"tf1"``: the adaptive baselines' defaults.
     """
 
     p: int
@@ -294,6 +313,7 @@ class Comparison:
     target: FloatArray
     tuned: dict[str, Tuned]
     iterations: dict[str, FloatArray]
+    conventions: str = "torch"
 
     def rows(self) -> list[dict[str, Any]]:
         """One dictionary per method: the table the chapter and the command print.
@@ -372,6 +392,7 @@ def compare_methods(
     seeds: Sequence[int] = (0, 1, 2),
     extend: int = 6,
     progress: Progress | None = None,
+    conventions: str = "torch",
 ) -> Comparison:
     """Run the Section 7.1 comparison on one data set for one ``p``.
 
@@ -393,6 +414,8 @@ def compare_methods(
         Grid extensions allowed per method (see :func:`tune_lr`).
     progress : Progress, optional
         Updated once per method.
+    conventions : {"torch", "tf1"}, default "torch"
+        Optimizer defaults of the adaptive baselines (see :func:`tune_lr`).
 
     Returns
     -------
@@ -432,7 +455,7 @@ def compare_methods(
     for label, options in chosen.items():
         tuned[label] = tune_lr(
             inputs, y, p=order, steps=n_steps, lrs=grid, seeds=seed_list,
-            method=label, options=options, extend=extend,
+            method=label, options=options, extend=extend, conventions=conventions,
         )  # fmt: skip
         if progress is not None:
             progress.update(f"p={order} {label}")
@@ -450,6 +473,7 @@ def compare_methods(
         target=target,
         tuned=tuned,
         iterations=iterations,
+        conventions=conventions,
     )
 
 
