@@ -301,25 +301,114 @@ def _parse_dat(text: str, source: str, gas: int) -> tuple[list[list[float]], lis
 
 def _dat_members(where: Path) -> list[tuple[str, str]]:
     """``(name, text)`` of the ``.dat`` files of a zip, in batch order; one nested zip level."""
-    with zipfile.ZipFile(where) as archive:
+    try:
+        archive_ = zipfile.ZipFile(where)
+    except zipfile.BadZipFile as error:
+        raise ValueError(f"{where}: damaged zip archive ({error}); {_EXPECTED}") from None
+    with archive_ as archive:
         names = sorted(
             (n for n in archive.namelist() if n.lower().endswith(".dat")), key=_batch_key
         )
         if names:
-            return [(f"{where}:{n}", archive.read(n).decode()) for n in names]
+            return [(f"{where}:{n}", _decode(archive.read(n), f"{where}:{n}")) for n in names]
         for inner in (n for n in archive.namelist() if n.lower().endswith(".zip")):
             with zipfile.ZipFile(io.BytesIO(archive.read(inner))) as nested:
                 found = sorted(
                     (n for n in nested.namelist() if n.lower().endswith(".dat")), key=_batch_key
                 )
                 if found:
-                    return [(f"{where}:{inner}:{n}", nested.read(n).decode()) for n in found]
+                    return [
+                        (f"{where}:{inner}:{n}", _decode(nested.read(n), f"{where}:{inner}:{n}"))
+                        for n in found
+                    ]
     raise ValueError(f"{where}: the archive holds no .dat files")
 
 
 def _batch_key(name: str) -> tuple[int, str]:
     digits = re.findall(r"\d+", Path(name).name)
     return (int(digits[-1]) if digits else 0, name)
+
+
+_EXPECTED = (
+    "expected the UCI zip archive, a directory of batch*.dat files, a .dat file "
+    "('gas;concentration 1:value ... 128:value' per line), or a CSV of 128 feature "
+    "columns and the target (plain, or gzip-compressed such as data.csv.gz)"
+)
+_GZIP_MAGIC = b"\x1f\x8b"
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
+def _decode(raw: bytes, source: str) -> str:
+    """UTF-8 text of a data file, else a ``ValueError`` saying what was expected."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{source}: not a text file ({error.reason}); {_EXPECTED}") from None
+
+
+def _parse_csv(text: str, source: str) -> tuple[list[list[float]], list[float]]:
+    """Rows of a CSV with 128 feature columns and the target (a header line is skipped)."""
+    lines = [line for line in csv.reader(io.StringIO(text)) if line]
+    if lines and not _is_number(lines[0][0]):
+        lines = lines[1:]
+    rows: list[list[float]] = []
+    targets: list[float] = []
+    for number, line in enumerate(lines, start=1):
+        if len(line) != 129:
+            raise ValueError(
+                f"{source}, row {number}: expected 128 feature columns and the target "
+                f"(129 values), got {len(line)}"
+            )
+        try:
+            values = [float(v) for v in line]
+        except ValueError:
+            raise ValueError(
+                f"{source}, row {number}: expected 129 numbers, got {','.join(line)[:60]!r}"
+            ) from None
+        rows.append(values[:128])
+        targets.append(values[128])
+    return rows, targets
+
+
+def _parse_text(
+    text: str, name: str, source: str, gas: int
+) -> tuple[list[list[float]], list[float]]:
+    """A ``.csv`` by name, a ``.dat`` by name, else by its first line (``;`` or ``,``)."""
+    lower = name.lower()
+    if lower.endswith(".csv"):
+        return _parse_csv(text, source)
+    if lower.endswith(".dat"):
+        return _parse_dat(text, source, gas)
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    if _DAT_LINE.match(first):
+        return _parse_dat(text, source, gas)
+    if "," in first:
+        return _parse_csv(text, source)
+    raise ValueError(f"{source}: unrecognised content {first[:60]!r}; {_EXPECTED}")
+
+
+def _read_file(where: Path, gas: int) -> tuple[list[list[float]], list[float]]:
+    """One file: a zip (by its signature), gzip-compressed text, or plain text."""
+    with where.open("rb") as handle:
+        head = handle.read(4)
+    if head.startswith(_ZIP_MAGIC):
+        rows: list[list[float]] = []
+        targets: list[float] = []
+        for source, text in _dat_members(where):
+            r, t = _parse_dat(text, source, gas)
+            rows += r
+            targets += t
+        return rows, targets
+    if head.startswith(_GZIP_MAGIC):
+        try:
+            raw = gzip.decompress(where.read_bytes())
+        except (OSError, EOFError) as error:
+            raise ValueError(f"{where}: damaged gzip file ({error}); {_EXPECTED}") from None
+        inner = where.name[:-3] if where.name.lower().endswith(".gz") else where.name
+        return _parse_text(_decode(raw, str(where)), inner, str(where), gas)
+    if where.suffix.lower() == ".zip":
+        raise ValueError(f"{where}: not a zip archive (no zip signature); {_EXPECTED}")
+    return _parse_text(_decode(where.read_bytes(), str(where)), where.name, str(where), gas)
 
 
 def uci_gas(path: str | Path, *, gas: str = "ethanol", standardize: bool = True) -> RegressionData:
@@ -330,13 +419,18 @@ def uci_gas(path: str | Path, *, gas: str = "ethanol", standardize: bool = True)
     for research use only, so they are not shipped: download them from the
     UCI Machine Learning Repository and pass the path.  Accepted:
 
-    * the zip archive as UCI distributes it (its ``batch*.dat`` files are read
-      in batch order, also from a zip nested inside it);
+    * the zip archive as UCI distributes it (recognised by its signature; its
+      ``batch*.dat`` files are read in batch order, also from a zip nested
+      inside it);
     * a directory holding ``batch*.dat`` files, or one ``.dat`` file, in the
       format ``gas;concentration 1:value 2:value ... 128:value``;
-    * a CSV file (``.csv``) with 128 feature columns followed by the target
-      (a header line is skipped if present); it is taken as already the
-      chosen gas.
+    * a CSV file with 128 feature columns followed by the target (a header
+      line is skipped if present), plain or gzip-compressed (recognised by
+      its signature, e.g. ``data.csv.gz``, the ``gas`` table of the public
+      ``uci_datasets`` collection, which is exactly the 2565 x 128 ethanol
+      table); a CSV is taken as already the chosen gas.
+
+    A file of any other kind gets a ``ValueError`` that lists these formats.
 
     Parameters
     ----------
@@ -373,7 +467,7 @@ def uci_gas(path: str | Path, *, gas: str = "ethanol", standardize: bool = True)
         raise FileNotFoundError(
             f"{where}: no such file or directory. Download 'Gas Sensor Array Drift Dataset "
             "at Different Concentrations' from the UCI Machine Learning Repository and pass "
-            "the zip, its batch*.dat files' directory, or a CSV"
+            "the zip, its batch*.dat files' directory, or a CSV (plain or .csv.gz)"
         )
     rows: list[list[float]] = []
     targets: list[float] = []
@@ -382,31 +476,11 @@ def uci_gas(path: str | Path, *, gas: str = "ethanol", standardize: bool = True)
         if not files:
             raise ValueError(f"{where}: directory holds no .dat files")
         for file in files:
-            r, t = _parse_dat(file.read_text(), str(file), code)
+            r, t = _parse_dat(_decode(file.read_bytes(), str(file)), str(file), code)
             rows += r
             targets += t
-    elif where.suffix.lower() == ".zip":
-        for source, text in _dat_members(where):
-            r, t = _parse_dat(text, source, code)
-            rows += r
-            targets += t
-    elif where.suffix.lower() == ".csv":
-        with where.open(newline="") as handle:
-            lines = list(csv.reader(io.StringIO(handle.read())))
-        lines = [line for line in lines if line]
-        if lines and not _is_number(lines[0][0]):
-            lines = lines[1:]
-        for number, line in enumerate(lines, start=1):
-            if len(line) != 129:
-                raise ValueError(
-                    f"{where}, row {number}: expected 128 feature columns and the target "
-                    f"(129 values), got {len(line)}"
-                )
-            rows.append([float(v) for v in line[:128]])
-            targets.append(float(line[128]))
     else:
-        r, t = _parse_dat(where.read_text(), str(where), code)
-        rows, targets = r, t
+        rows, targets = _read_file(where, code)
     if not rows:
         raise ValueError(f"{where}: no samples of {gas} found")
     X_raw = np.array(rows, dtype=np.float64)
