@@ -223,3 +223,38 @@ def test_shipped_files_are_declared_as_package_data():
     ]
     for path in shipped:
         assert any(fnmatch.fnmatch(str(path), pat) for pat in patterns), path
+
+
+def test_sensor_like_calibrated_to_the_gas_data_r2():
+    for m, d in ((512, 32), (200, 16)):
+        data = datasets.sensor_like(m=m, d=d, seed=0, r2=datasets.GAS_R2)
+        # Closed-form noise level: R^2 hits the target to round-off.
+        assert datasets.least_squares_r2(data.X, data.y) == pytest.approx(
+            datasets.GAS_R2, abs=1e-10
+        )
+        default = datasets.sensor_like(m=m, d=d, seed=0)
+        np.testing.assert_array_equal(data.X, default.X)  # only the target's noise changes
+        assert datasets.least_squares_r2(default.X, default.y) > 0.99  # the degenerate default
+    r2 = [datasets.least_squares_r2(*datasets.sensor_like(m=300, d=16, r2=v)[:2])
+          for v in (0.5, 0.9, 0.99)]  # fmt: skip
+    np.testing.assert_allclose(r2, [0.5, 0.9, 0.99], atol=1e-10)
+    same = datasets.sensor_like(m=300, d=16, noise=0.01)
+    np.testing.assert_array_equal(same.y, datasets.sensor_like(m=300, d=16).y)
+
+
+def test_sensor_like_r2_bad_input():
+    with pytest.raises(TypeError, match="noise or r2"):
+        datasets.sensor_like(m=100, d=8, noise=0.1, r2=0.9)
+    with pytest.raises(ValueError, match=r"r2 must lie in \(0, 1\)"):
+        datasets.sensor_like(m=100, d=8, r2=1.0)
+    with pytest.raises(ValueError, match="not reachable"):
+        datasets.sensor_like(m=100, d=8, r2=1e-6)  # below what noise alone gives
+
+
+def test_least_squares_r2_by_hand():
+    X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    y = np.array([0.0, 1.0, 0.0, 1.0])
+    # slope 0.2, intercept 0.2: residuals -0.2, 0.6, -0.6, 0.2; total 1.0
+    assert datasets.least_squares_r2(X, y) == pytest.approx(1 - 0.8 / 1.0, abs=1e-14)
+    with pytest.raises(ValueError, match="constant"):
+        datasets.least_squares_r2(X, np.ones(4))

@@ -227,3 +227,14 @@ def test_tune_lr_and_compare_methods_pass_the_conventions():
         tune_lr(data.X, data.y, method="AdaGrad", conventions="tf2", **kwargs)
     with pytest.raises(TypeError, match="conventions"):
         tune_lr(data.X, data.y, options={"optimizer": "adagrad", "conventions": "tf1"}, **kwargs)
+
+
+def test_command_defaults_are_chapter_6s_protocol():
+    from linnet.experiments import CH6_PROTOCOL, SYNTHETIC, protocol_methods
+
+    assert SYNTHETIC["r2"] == datasets.GAS_R2 and (SYNTHETIC["m"], SYNTHETIC["d"]) == (512, 32)
+    assert CH6_PROTOCOL["grid"] == (2.0**-9, 2.0**1) and CH6_PROTOCOL["run_on"] == 4
+    assert CH6_PROTOCOL["seeds"] == 3 and CH6_PROTOCOL["budgets"] == (1000,)
+    methods = protocol_methods()
+    assert list(methods) == list(METHODS)
+    assert all(o.get("width") == 16 for o in methods.values() if o.get("form") == "factors")
