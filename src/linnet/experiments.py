@@ -825,7 +825,8 @@ def _acceleration(args: argparse.Namespace) -> int:
         }
     )
     (out / "provenance.json").write_text(json.dumps(provenance, indent=1) + "\n")
-    print(f"wrote {table}, provenance.json and the figures in {out}/")
+    figures = "" if args.no_plots else " and the figures"
+    print(f"wrote {table}, provenance.json{figures} in {out}/")
     for row in rows:
         up = row["speedup_vs_gd"]
         shown = f"{up:5.2f}x" if np.isfinite(up) else "  not reached"
