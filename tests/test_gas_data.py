@@ -91,6 +91,11 @@ def _recorded_budgets() -> list[Path]:
     return sorted((RESULTS / "gas").glob("T*/provenance.json"))
 
 
+def _option(command: str, flag: str) -> str:
+    words = shlex.split(command)
+    return words[words.index(flag) + 1]
+
+
 def test_recorded_gas_results_carry_their_provenance():
     records = _recorded_budgets()
     assert records, "no recorded gas results under book/results/gas/"
@@ -103,8 +108,10 @@ def test_recorded_gas_results_carry_their_provenance():
         with (file.parent / provenance["table"]).open() as handle:
             rows = list(csv.DictReader(handle))
         assert list(rows[0]) == provenance["columns"]
-        budgets = {r["budget"] for r in rows}
-        assert budgets == {file.parent.name[1:]}
+        budgets = _option(provenance["command"], "--budgets").split(",")
+        assert {r["budget"] for r in rows} == set(budgets)
+        assert file.parent.name.split("-")[0] == "T" + "-".join(budgets)
+        assert {r["p"] for r in rows} == set(_option(provenance["command"], "--p").split(","))
         for r in rows:  # censored targets are NaN, never a 0.0 speed-up
             assert (r["reached"] == "True") == (r["speedup_vs_gd"] != "nan")
             assert r["speedup_vs_gd"] == "nan" or float(r["speedup_vs_gd"]) > 0
@@ -127,7 +134,10 @@ def test_gas_least_squares_record_reproduces():
 @needs_gas
 def test_gas_acceleration_record_reproduces(tmp_path):
     # The shortest budget only (about 2 minutes on one core); the others run the same code.
-    recorded = min(_recorded_budgets(), key=lambda f: int(f.parent.name[1:]))
+    recorded = min(
+        _recorded_budgets(),
+        key=lambda f: int(_option(json.loads(f.read_text())["command"], "--budgets")),
+    )
     provenance = json.loads(recorded.read_text())
     assert hashlib.sha256(Path(GAS_DATA).read_bytes()).hexdigest() == provenance["data_sha256"]
     argv = shlex.split(provenance["command"].replace("$LINNET_GAS_DATA", shlex.quote(GAS_DATA)))
