@@ -60,7 +60,15 @@ def test_no_tracked_file_is_gas_data():
     assert listed.returncode == 0, listed.stderr
     tracked = [p for p in listed.stdout.split("\0") if p]
     assert tracked, "git ls-files listed nothing"
-    named = [p for p in tracked if any(fnmatch.fnmatch(p, pat) for pat in GAS_PATTERNS)]
+
+    def is_gas(path: str) -> bool:  # a pattern with "/" sees the parent folder too
+        tail = "/".join(path.split("/")[-2:])
+        return any(fnmatch.fnmatch(tail if "/" in pat else tail.split("/")[-1], pat)
+                   for pat in GAS_PATTERNS)  # fmt: skip
+
+    assert is_gas("x/uci_datasets/gas/data.csv.gz") and is_gas("Dataset/batch3.dat")
+    assert not is_gas("book/results/gas/T1000/acceleration.csv")
+    named = [p for p in tracked if is_gas(p)]
     assert named == [], f"gas-data files are tracked: {named}"
     for path in tracked:  # the public copy itself, under any name
         file = ROOT / path
