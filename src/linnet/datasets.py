@@ -255,11 +255,11 @@ def sensor_like(
     **Calibration.** With the default ``noise=0.01`` the problem is nearly
     noiseless (least-squares :math:`R^2 \approx 0.9999` at 512 x 32, and
     :math:`L_4^*` about ``3e-8`` of the loss at zero), far from the paper's
-    data, whose least-squares :math:`R^2` is :data:`GAS_R2` ``= 0.9436``
+    data, whose least-squares :math:`R^2` is ``GAS_R2 = 0.9436``
     (the z-scored ethanol table, recorded in
     ``book/results/gas_least_squares.json`` with the data file's sha256).
     ``r2=GAS_R2`` chooses the noise level (same seeded noise draw, scaled)
-    so that :func:`least_squares_r2` of the returned data equals ``r2``
+    so that ``least_squares_r2`` of the returned data equals ``r2``
     exactly (up to round-off); the chosen standard deviation is found in
     closed form, since both sums of squares are quadratic in it.
 
@@ -274,7 +274,7 @@ def sensor_like(
         Not together with ``r2``.
     r2 : float, optional
         Least-squares :math:`R^2` to calibrate the noise to (e.g.
-        :data:`GAS_R2`); must lie between the :math:`R^2` of noise alone and
+        ``GAS_R2``); must lie between the :math:`R^2` of noise alone and
         that of the noiseless target.
     standardize : bool, default True
         z-score the features and standardise the target (module docstring).

@@ -143,7 +143,7 @@ class Run:
         Every optimizer hyper-parameter, defaults included.
     conventions
         ``"torch"`` or ``"tf1"``: the set of defaults the run started from
-        (:data:`CONVENTIONS`; ``hyper`` holds the values actually used).
+        (``linnet.engine.CONVENTIONS``; ``hyper`` holds the values actually used).
     terms
         Which terms of the single-output rule were kept (``"both"`` normally).
     path
@@ -616,7 +616,7 @@ def run_lp_regression(
       with :math:`\hat m_t = m_t / (1-\beta_1^t)`, :math:`\hat v_t = v_t / (1-\beta_2^t)`
       (``amsgrad``: :math:`\hat v_t` replaced by its running maximum).
 
-    **Conventions** (:data:`CONVENTIONS`).  ``conventions="torch"`` (default)
+    **Conventions** (``linnet.engine.CONVENTIONS``).  ``conventions="torch"`` (default)
     gives the defaults above.  ``conventions="tf1"`` gives those of TensorFlow
     1's ``tf.compat.v1.train`` optimizers, which the paper's experiments used
     (its kernels ``ApplyAdagrad``, ``ApplyAdadelta``, ``ApplyAdam``):

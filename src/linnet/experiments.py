@@ -16,18 +16,29 @@ network).  This module makes that comparison *fair* and repeatable:
   that depth-1 gradient descent reaches at the budget (per seed), with its
   mean and spread over seeds.
 
-Command line (needs matplotlib)::
+Command line::
 
     python -m linnet.experiments acceleration [--data PATH] [--out DIR]
+        [--budgets 1000,3000,10000] [--conventions torch,tf1] [--p 2,4]
+        [--lrs LOW,HIGH] [--run-on 4] [--seeds 3] [--width 16] [--no-plots]
 
-runs the protocol on the synthetic :func:`linnet.datasets.sensor_like` data
-and on :func:`linnet.datasets.tecator` (or, with ``--data``, on the UCI gas
-data at ``PATH``), and writes ``acceleration.csv`` and one PNG of loss curves
-per data set and ``p`` into ``DIR`` (default ``acceleration-results``).  On a
-machine busy with other work, run it with ``OPENBLAS_NUM_THREADS=1``: the
-thin matrix products of the engine gain little from BLAS threads and lose a
-lot when those threads compete with other processes (measured: 2 to 6 times
-slower on a loaded 2-core machine).
+runs chapter 6's protocol (its defaults: the synthetic
+:func:`linnet.datasets.sensor_like` data with ``m=512, d=32, seed=0`` and the
+noise calibrated to the paper's data, ``r2=GAS_R2``, and
+:func:`linnet.datasets.tecator`; rates from ``2**-9`` to ``2`` extended at the
+edges; 3 seeds; iterations counted up to 4 times the budget), or, with
+``--data``, on the UCI gas data at ``PATH``.  Each budget is a run of its own
+(rates re-tuned at each budget).  ``--conventions`` chooses the adaptive
+baselines' defaults (PyTorch's or TensorFlow 1's, which the paper used; both
+with ``torch,tf1``).  It writes ``acceleration.csv`` (the columns of
+``Comparison.rows()``, after ``data, m, d, p, seeds, budget``; an unreached
+target is ``nan`` with ``reached = False``), ``provenance.json`` (command,
+data sha256, versions, date) and, unless ``--no-plots``, one PNG of loss
+curves per data set, ``p`` and convention (needs matplotlib) into ``DIR``
+(default ``acceleration-results``).  On a machine busy with other work, run
+it with ``OPENBLAS_NUM_THREADS=1``: the thin matrix products of the engine
+gain little from BLAS threads and lose a lot when those threads compete with
+other processes (measured: 2 to 6 times slower on a loaded 2-core machine).
 """
 
 from __future__ import annotations
@@ -128,7 +139,7 @@ class Tuned:
         One :class:`linnet.Run` per seed over the whole grid.
     conventions
         ``"torch"`` or ``"tf1"``: the optimizer defaults used
-        (:data:`linnet.engine.CONVENTIONS`).
+        (``linnet.engine.CONVENTIONS``).
     """
 
     method: str
