@@ -72,6 +72,7 @@ __all__ = [
     "lr_grid",
     "main",
     "protocol_methods",
+    "read_acceleration",
     "tune_lr",
 ]
 
@@ -740,6 +741,60 @@ def acceleration_rows(
                 row["conventions"] = "any"
             rows.append({"budget": budget, **row})
     return rows, comparisons
+
+
+def _typed(value: str) -> Any:
+    if value == "":
+        return None
+    if value in ("True", "False"):
+        return value == "True"
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    return int(number) if number.is_integer() and "." not in value and "e" not in value else number
+
+
+def read_acceleration(directory: str | Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Read what ``python -m linnet.experiments acceleration`` wrote: rows and provenance.
+
+    Values are typed back (``"True"``/``"False"`` to bool, numbers to int or
+    float, ``"nan"`` to NaN, an empty cell to ``None``; labels and
+    ``iterations_per_seed`` stay strings).
+
+    Parameters
+    ----------
+    directory : str or pathlib.Path
+        The ``--out`` directory (holding ``acceleration.csv`` and ``provenance.json``).
+
+    Returns
+    -------
+    rows : list of dict
+    provenance : dict
+
+    Examples
+    --------
+    >>> import contextlib, io, tempfile
+    >>> table = np.random.default_rng(0).standard_normal((40, 129))
+    >>> quiet = io.StringIO()
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     np.savetxt(f"{tmp}/g.csv", table, delimiter=",")
+    ...     with contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
+    ...         _ = main(["acceleration", "--data", f"{tmp}/g.csv", "--out", tmp,
+    ...                   "--budgets", "5", "--p", "2", "--seeds", "1", "--no-plots"])
+    ...     rows, provenance = read_acceleration(tmp)
+    >>> rows[0]["method"], rows[0]["budget"], rows[0]["reached"], provenance["table"]
+    ('GD', 5, True, 'acceleration.csv')
+    """
+    import json
+
+    folder = Path(directory)
+    provenance = json.loads((folder / "provenance.json").read_text())
+    with (folder / provenance.get("table", "acceleration.csv")).open(newline="") as handle:
+        raw = list(csv.DictReader(handle))
+    keep = {"method", "conventions", "iterations_per_seed", "data"}
+    rows = [{k: (v if k in keep else _typed(v)) for k, v in row.items()} for row in raw]
+    return rows, provenance
 
 
 def _int_list(text: str, name: str) -> list[int]:
