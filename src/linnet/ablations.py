@@ -1,6 +1,6 @@
 r"""Controls and read-outs for the Section 7.1 comparisons of chapter 6.
 
-The engine (:mod:`linnet.engine`) trains every learning rate of a grid at once;
+The engine (``linnet.engine``) trains every learning rate of a grid at once;
 :mod:`linnet.experiments` tunes and compares methods at one step budget.  This
 module adds what a referee asks of such a comparison:
 
@@ -734,7 +734,7 @@ def chapter6_data() -> dict[str, Any]:
     """Chapter 6's data sets: Tecator (fat) and the synthetic sensor data.
 
     The synthetic data are calibrated to the least-squares :math:`R^2` of the
-    paper's gas data (:data:`linnet.datasets.GAS_R2`).
+    paper's gas data (``linnet.datasets.GAS_R2``).
     """
     from .datasets import GAS_R2, sensor_like, tecator
 
