@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import zipfile
 from importlib import resources
 
@@ -149,6 +150,64 @@ def test_uci_gas_rejects_malformed_files(tmp_path):
         datasets.uci_gas(empty)
 
 
+def test_uci_gas_reads_gzip_compressed_csv_and_dat(tmp_path):
+    # The public copy of the ethanol table is data.csv.gz: 128 features and the target,
+    # no header. Made here from known values (never the real data).
+    lines, ethanol = gas_lines()
+    rows = [[i + j / 1000 for j in range(1, 129)] + [10.0 * i] for i in ethanol]
+    text = "\n".join(",".join(f"{v:.6f}" for v in row) for row in rows) + "\n"
+    plain = tmp_path / "data.csv"
+    plain.write_text(text)
+    packed = tmp_path / "data.csv.gz"
+    packed.write_bytes(gzip.compress(text.encode()))
+    from_plain = datasets.uci_gas(plain, standardize=False)
+    from_gz = datasets.uci_gas(packed, standardize=False)
+    np.testing.assert_array_equal(from_gz.X, from_plain.X)
+    np.testing.assert_array_equal(from_gz.y, from_plain.y)
+    np.testing.assert_allclose(from_gz.X[:, 0], [i + 0.001 for i in ethanol])
+    np.testing.assert_allclose(from_gz.y, [10.0 * i for i in ethanol])
+    # Recognised by content, not by name: a gzip CSV without the .gz suffix, a header line.
+    renamed = tmp_path / "gas_table"
+    header = ",".join([f"f{j}" for j in range(1, 129)] + ["ppmv"])
+    renamed.write_bytes(gzip.compress((header + "\n" + text).encode()))
+    np.testing.assert_array_equal(datasets.uci_gas(renamed, standardize=False).X, from_gz.X)
+    # A gzip-compressed batch file in the UCI .dat format keeps only the chosen gas.
+    dat = tmp_path / "batch1.dat.gz"
+    dat.write_bytes(gzip.compress("\n".join(lines).encode()))
+    np.testing.assert_allclose(datasets.uci_gas(dat, standardize=False).X, from_gz.X)
+
+
+def test_uci_gas_says_what_it_expected_for_unreadable_files(tmp_path):
+    binary = tmp_path / "data.bin"
+    binary.write_bytes(bytes(range(128, 256)) * 4)
+    with pytest.raises(ValueError, match=r"expected the UCI zip archive.*gzip-compressed"):
+        datasets.uci_gas(binary)
+    not_zip = tmp_path / "Dataset.zip"
+    not_zip.write_text("1;10 1:1\n")
+    with pytest.raises(ValueError, match="not a zip archive"):
+        datasets.uci_gas(not_zip)
+    broken = tmp_path / "data.csv.gz"
+    broken.write_bytes(gzip.compress(b"1,2,3\n" * 100)[:30])
+    with pytest.raises(ValueError, match="damaged gzip"):
+        datasets.uci_gas(broken)
+    packed_binary = tmp_path / "x.csv.gz"
+    packed_binary.write_bytes(gzip.compress(bytes(range(128, 256))))
+    with pytest.raises(ValueError, match="not a text file"):
+        datasets.uci_gas(packed_binary)
+    words = tmp_path / "notes.txt"
+    words.write_text("hello world\n")
+    with pytest.raises(ValueError, match="unrecognised content"):
+        datasets.uci_gas(words)
+    text_cells = tmp_path / "t.csv"
+    text_cells.write_text("1," * 128 + "x\n")
+    with pytest.raises(ValueError, match="129 numbers"):
+        datasets.uci_gas(text_cells)
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "dir" / "batch1.dat").write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(ValueError, match="not a text file"):
+        datasets.uci_gas(tmp_path / "dir")
+
+
 def test_shipped_files_are_declared_as_package_data():
     # A wheel built from pyproject.toml must contain the data (checked once by building
     # one: `pip wheel --no-deps .` lists linnet/_datasets/*); guard the declaration.
@@ -164,3 +223,38 @@ def test_shipped_files_are_declared_as_package_data():
     ]
     for path in shipped:
         assert any(fnmatch.fnmatch(str(path), pat) for pat in patterns), path
+
+
+def test_sensor_like_calibrated_to_the_gas_data_r2():
+    for m, d in ((512, 32), (200, 16)):
+        data = datasets.sensor_like(m=m, d=d, seed=0, r2=datasets.GAS_R2)
+        # Closed-form noise level: R^2 hits the target to round-off.
+        assert datasets.least_squares_r2(data.X, data.y) == pytest.approx(
+            datasets.GAS_R2, abs=1e-10
+        )
+        default = datasets.sensor_like(m=m, d=d, seed=0)
+        np.testing.assert_array_equal(data.X, default.X)  # only the target's noise changes
+        assert datasets.least_squares_r2(default.X, default.y) > 0.99  # the degenerate default
+    r2 = [datasets.least_squares_r2(*datasets.sensor_like(m=300, d=16, r2=v)[:2])
+          for v in (0.5, 0.9, 0.99)]  # fmt: skip
+    np.testing.assert_allclose(r2, [0.5, 0.9, 0.99], atol=1e-10)
+    same = datasets.sensor_like(m=300, d=16, noise=0.01)
+    np.testing.assert_array_equal(same.y, datasets.sensor_like(m=300, d=16).y)
+
+
+def test_sensor_like_r2_bad_input():
+    with pytest.raises(TypeError, match="noise or r2"):
+        datasets.sensor_like(m=100, d=8, noise=0.1, r2=0.9)
+    with pytest.raises(ValueError, match=r"r2 must lie in \(0, 1\)"):
+        datasets.sensor_like(m=100, d=8, r2=1.0)
+    with pytest.raises(ValueError, match="not reachable"):
+        datasets.sensor_like(m=100, d=8, r2=1e-6)  # below what noise alone gives
+
+
+def test_least_squares_r2_by_hand():
+    X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    y = np.array([0.0, 1.0, 0.0, 1.0])
+    # slope 0.2, intercept 0.2: residuals -0.2, 0.6, -0.6, 0.2; total 1.0
+    assert datasets.least_squares_r2(X, y) == pytest.approx(1 - 0.8 / 1.0, abs=1e-14)
+    with pytest.raises(ValueError, match="constant"):
+        datasets.least_squares_r2(X, np.ones(4))

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import linnet
 from linnet import lp_loss, lp_loss_grad, lp_minimum, run_lp_regression
-from linnet.engine import OPTIMIZERS
+from linnet.engine import OPTIMIZERS, _certificate, _newton_step
 
 # Round-off tolerance: a batched run and a one-rate run, or the engine and a
 # reference loop, perform the same floating-point operations up to summation
@@ -368,6 +368,37 @@ def test_lp_minimum_on_ill_conditioned_data():
         assert np.all(run.losses >= L_star)
 
 
+def test_lp_minimum_on_raw_tecator_spectra():
+    # Regression (issue 14): on the raw (not z-scored) Tecator spectra, cond(X) ~ 1.6e7 and
+    # |X||w| ~ 1e4 |r|, so the computed gradient cannot go below ~1e-7 of its scale on any
+    # BLAS; the old certificate (rtol = 1e-9 of the scale only) failed on some kernels.
+    X = linnet.datasets.tecator("fat", standardize=False).X
+    y = linnet.datasets.tecator("fat").y
+    L_star, W_star = lp_minimum(X, y, 4)
+    w = W_star[0]
+    grad, scale, floor = _certificate(X, y, w, 4)
+    assert grad <= max(1e-9 * scale, floor)
+    # The floor is a round-off bound, not a blank cheque: the gradient is still tiny.
+    assert grad <= 1e-6 * scale and floor <= 1e-5 * scale
+    # Newton decrement g^T H^{-1} g / 2 estimates L(W_star) - L*: negligible against L*.
+    r = X @ w - y
+    g = X.T @ r**3 / len(X)
+    decrement = 0.5 * float(g @ _newton_step(X, r, 4))
+    assert abs(decrement) <= 1e-9 * L_star
+    assert L_star == pytest.approx(lp_loss(W_star, X, y, 4), rel=1e-12)
+    rng = np.random.default_rng(0)
+    for size in (1e-6, 1e-3):
+        W = W_star * (1 + size * rng.standard_normal(W_star.shape))
+        assert lp_loss(W, X, y, 4) >= L_star * (1 - 1e-12)
+
+
+def test_lp_minimum_round_off_floor_is_negligible_on_well_conditioned_data():
+    X, y = problem(m=40, d=5, k=1, seed=3)
+    _, W_star = lp_minimum(X, y, 4)
+    _, scale, floor = _certificate(X, y, W_star[0], 4)
+    assert floor <= 1e-12 * scale  # there rtol = 1e-9 decides, as before
+
+
 @pytest.mark.parametrize(
     "options",
     [
@@ -504,3 +535,94 @@ def test_property_batched_grid_equals_single_rates(m, d, k, p, model, init, seed
         assert batched.diverged[i] == single.diverged[0]
         np.testing.assert_allclose(batched.losses[:, i], single.losses[:, 0], rtol=RTOL)
         np.testing.assert_allclose(batched.W_e[i], single.W_e[0], rtol=RTOL, atol=1e-14)
+
+
+# --------------------------------------------------------------------------
+# Conventions: TensorFlow 1 (the paper's) vs PyTorch
+# --------------------------------------------------------------------------
+
+
+def _first_step(optimizer, conventions, X, y, lr, **hyper):
+    run = run_lp_regression(
+        X, y, p=2, lrs=[lr], steps=1, optimizer=optimizer, conventions=conventions,
+        keep_path=True, **hyper,
+    )  # fmt: skip
+    g = lp_loss_grad(run.W_e0, X, y, 2)
+    return run.path[0, 0], run.path[1, 0], g
+
+
+def test_tf1_adagrad_first_step_by_hand():
+    X, y = problem(m=12, d=4)
+    lr = 0.3
+    W0, W1, g = _first_step("adagrad", "tf1", X, y, lr)
+    # TF1 ApplyAdagrad: accum = 0.1 + g^2, var -= lr g / sqrt(accum); no epsilon.
+    np.testing.assert_allclose(W1, W0 - lr * g / np.sqrt(0.1 + g * g), rtol=1e-13)
+    # PyTorch: sum = 0 + g^2, step lr g / (|g| + 1e-10), i.e. +-lr per entry.
+    W0t, W1t, gt = _first_step("adagrad", "torch", X, y, lr)
+    np.testing.assert_allclose(W1t, W0t - lr * gt / (np.abs(gt) + 1e-10), rtol=1e-13)
+    assert not np.allclose(W1 - W0, W1t - W0t, rtol=1e-3)
+
+
+def test_tf1_adadelta_first_step_by_hand():
+    X, y = problem(m=12, d=4)
+    lr = 1.0
+    for conventions, rho, eps in (("tf1", 0.95, 1e-8), ("torch", 0.9, 1e-6)):
+        W0, W1, g = _first_step("adadelta", conventions, X, y, lr)
+        v = (1 - rho) * g * g
+        delta = np.sqrt(0.0 + eps) / np.sqrt(v + eps) * g
+        np.testing.assert_allclose(W1, W0 - lr * delta, rtol=1e-13)
+
+
+def test_tf1_adam_eps_hat_by_hand():
+    X, y = problem(m=12, d=4)
+    lr, b1, b2, eps = 0.01, 0.9, 0.999, 1e-8
+    run = run_lp_regression(
+        X, y, p=2, lrs=[lr], steps=3, optimizer="adam", conventions="tf1", keep_path=True
+    )
+    W, m, v = run.W_e0.copy(), 0.0, 0.0
+    for t in (1, 2, 3):
+        g = lp_loss_grad(W, X, y, 2)
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        # TF1 AdamOptimizer: lr_t = lr sqrt(1 - b2^t) / (1 - b1^t); eps added to sqrt(v_t)
+        W = W - lr * np.sqrt(1 - b2**t) / (1 - b1**t) * m / (np.sqrt(v) + eps)
+        np.testing.assert_allclose(run.path[t, 0], W, rtol=1e-12)
+    # With a large epsilon the two placements differ visibly at step 1.
+    tf = run_lp_regression(X, y, p=2, lrs=[lr], steps=1, optimizer="adam",
+                           conventions="tf1", eps=1e-2)  # fmt: skip
+    th = run_lp_regression(X, y, p=2, lrs=[lr], steps=1, optimizer="adam", eps=1e-2)
+    assert not np.allclose(tf.W_e, th.W_e, rtol=1e-6)
+
+
+def test_conventions_recorded_and_overridable():
+    X, y = problem()
+    run = run_lp_regression(X, y, p=4, lrs=[0.1], steps=2, optimizer="adadelta",
+                            conventions="tf1", eps=1e-6)  # fmt: skip
+    assert run.conventions == "tf1"
+    assert run.hyper["rho"] == 0.95 and run.hyper["eps"] == 1e-6
+    assert linnet.engine.CONVENTIONS["torch"] is OPTIMIZERS
+    for opt in ("gd", "momentum"):  # identical in both conventions
+        a = run_lp_regression(X, y, p=4, lrs=[0.01], steps=5, optimizer=opt)
+        b = run_lp_regression(X, y, p=4, lrs=[0.01], steps=5, optimizer=opt, conventions="tf1")
+        np.testing.assert_array_equal(a.losses, b.losses)
+    seeds = linnet.run_lp_regression_seeds(
+        X, y, seeds=[0, 1], p=4, lrs=[0.1], steps=3, optimizer="adagrad", conventions="tf1"
+    )
+    assert all(r.conventions == "tf1" and r.hyper["initial_accumulator_value"] == 0.1
+               for r in seeds)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"conventions": "tf2"}, ValueError, "conventions"),
+        ({"conventions": 1}, TypeError, "conventions"),
+        ({"optimizer": "adagrad", "eps": 0.0}, ValueError, "initial_accumulator_value"),
+        ({"optimizer": "adam", "eps": 0.0}, ValueError, "eps"),
+        ({"optimizer": "adam", "conventions": "tf1", "amsgrad": True}, ValueError, "amsgrad"),
+    ],
+)
+def test_conventions_bad_input(kwargs, error, match):
+    X, y = problem()
+    with pytest.raises(error, match=match):
+        run_lp_regression(X, y, p=4, lrs=[0.1], steps=2, **kwargs)
