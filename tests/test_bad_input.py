@@ -186,6 +186,8 @@ CASES += [
         "field(w)",
     ),
     (lambda: linnet.curl_2d(_F2, np.ones(1)), ValueError, "2 coordinates"),
+    (lambda: linnet.field_jacobian(_F2, np.array([np.nan, 1.0])), ValueError, "NaN"),
+    (lambda: linnet.field_jacobian(_F2, np.ones(2), h=0.0), ValueError, "h"),
     (lambda: linnet.curl_2d(_F2, np.ones(3), h=0.0), ValueError, "h"),
     (lambda: linnet.curl_2d(_F2, np.ones(3), _E1, 2 * _E2), ValueError, "orthonormal"),
     (lambda: linnet.curl_2d(None, np.ones(3)), TypeError, "field"),
