@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-LABEL = re.compile(r"^[A-Z][A-Za-z]*\d\d[a-z]?$")  # initials, two-digit year, optional suffix
+LABEL = re.compile(r"^[A-Z][A-Za-z+]*\d\d[a-z]?$")  # initials (+ for many), year, suffix
 
 
 def test_bibliography_labels_and_links(browser, base_url: str) -> None:
