@@ -195,14 +195,25 @@ def test_explorer_is_live_in_a_kernel_and_precomputed_in_the_book(monkeypatch):
     live = explorer(render, {"a": [1, 2, 3]}, labels={"a": "learning rate"})
     slider, output = live.children
     assert isinstance(output, w.Output) and not slider.continuous_update
-    assert slider.value == 2 and slider.description == "learning rate"
+    # both versions open on the first grid value
+    assert slider.value == 1 and slider.description == "learning rate"
     assert slider.style.description_width == "10em"  # long labels are not cut
     monkeypatch.setenv(STATIC_ENV, "1")
     static = explorer(render, {"a": [1, 2, 3]})
     assert isinstance(static.children[-1], w.Stack)
+    assert static.children[-1].selected_index == 0 and static.children[0].index == 0
     assert isinstance(explorer(render, {"a": [1, 2]}, static=False).children[-1], w.Output)
     with pytest.raises(ValueError, match="at least two values"):
         explorer(render, {"a": [1]})
+    # a chosen opening frame, the same in both versions
+    static = explorer(render, {"a": [1, 2, 3]}, start={"a": 3})
+    assert static.children[0].value == 3 and static.children[-1].selected_index == 2
+    slider = explorer(render, {"a": [1, 2, 3]}, start={"a": 3}, static=False).children[0]
+    assert slider.value == 3
+    with pytest.raises(ValueError, match="not one of"):
+        explorer(render, {"a": [1, 2]}, start={"a": 5})
+    with pytest.raises(ValueError, match="names no control"):
+        explorer(render, {"a": [1, 2]}, start={"b": 1})
 
 
 def test_public_api_is_documented():

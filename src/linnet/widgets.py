@@ -65,6 +65,22 @@ def _check_controls(controls: Mapping[str, Sequence[Any]]) -> None:
             raise ValueError(f"control {name!r} needs at least two values, got {list(values)}")
 
 
+def _start_values(
+    controls: Mapping[str, Sequence[Any]], start: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """The value each control opens on: ``start[name]`` if given, else its first value."""
+    start = dict(start or {})
+    unknown = set(start) - set(controls)
+    if unknown:
+        raise ValueError(f"start names no control: {sorted(unknown)}")
+    for name, value in start.items():
+        if value not in list(controls[name]):
+            raise ValueError(
+                f"start value {value!r} of {name!r} is not one of {list(controls[name])}"
+            )
+    return {name: start.get(name, values[0]) for name, values in controls.items()}
+
+
 def precomputed_explorer(
     render: Callable[..., Figure],
     controls: Mapping[str, Sequence[Any]],
@@ -72,6 +88,7 @@ def precomputed_explorer(
     dpi: int = 200,
     note: str = STATIC_NOTE,
     alt: str = "Precomputed figure",
+    start: Mapping[str, Any] | None = None,
 ) -> widgets.VBox:
     """Sliders over a grid of values, switching between precomputed figures client-side.
 
@@ -92,6 +109,8 @@ def precomputed_explorer(
         Shown under the sliders, saying that the figures are precomputed.
     alt : str
         Start of each image's alternative text; the control values are appended.
+    start : mapping of str to value, optional
+        The grid value each control opens on (by default its first value).
 
     Returns
     -------
@@ -102,10 +121,11 @@ def precomputed_explorer(
     _check_controls(controls)
     names = list(controls)
     labels = dict(labels or {})
+    opening = _start_values(controls, start)
     sliders = [
         widgets.SelectionSlider(
             options=[(f"{v:g}" if isinstance(v, float) else str(v), v) for v in controls[name]],
-            value=controls[name][0],
+            value=opening[name],
             description=labels.get(name, name),
             continuous_update=True,
             style={"description_width": DESCRIPTION_WIDTH},
@@ -127,7 +147,8 @@ def precomputed_explorer(
             )
         name = names[level]
         children = [build(level + 1, {**chosen, name: v}) for v in controls[name]]
-        stack = widgets.Stack(children=children, selected_index=0)
+        first = list(controls[name]).index(opening[name])
+        stack = widgets.Stack(children=children, selected_index=first)
         widgets.jslink((sliders[level], "index"), (stack, "selected_index"))
         return stack
 
@@ -163,11 +184,11 @@ def live_explorer(
     return widgets.VBox([*controls.values(), output])
 
 
-def _live_control(name: str, values: Sequence[Any], label: str) -> widgets.ValueWidget:
-    """A kernel-backed slider over ``values`` (used when no live widget is given)."""
+def _live_control(name: str, values: Sequence[Any], label: str, value: Any) -> widgets.ValueWidget:
+    """A kernel-backed slider over ``values`` opening on ``value`` (default live control)."""
     return widgets.SelectionSlider(
         options=[(f"{v:g}" if isinstance(v, float) else str(v), v) for v in values],
-        value=values[len(values) // 2],
+        value=value,
         description=label,
         continuous_update=False,
         style={"description_width": DESCRIPTION_WIDTH},
@@ -183,6 +204,7 @@ def explorer(
     labels: Mapping[str, str] | None = None,
     alt: str = "Precomputed figure",
     static: bool | None = None,
+    start: Mapping[str, Any] | None = None,
 ) -> widgets.VBox:
     """One explorer cell for both worlds: live in Jupyter, precomputed in the built book.
 
@@ -196,7 +218,8 @@ def explorer(
     live : mapping of str to ipywidgets.ValueWidget, optional
         Kernel-backed controls for Jupyter (any value, not only the grid's). By default a
         ``SelectionSlider`` over each control's grid values, with
-        ``continuous_update=False``.
+        ``continuous_update=False``. Live widgets given here should open on the same
+        values as ``start``, so that both versions open on the same frame.
     labels : mapping of str to str, optional
         Plain-text descriptions of the controls.
     alt : str
@@ -204,6 +227,9 @@ def explorer(
     static : bool, optional
         Force one version; by default precomputed iff the environment variable
         ``LINNET_STATIC_WIDGETS`` is ``"1"`` (``make book`` sets it).
+    start : mapping of str to value, optional
+        The grid value each control opens on, in both versions: the chapter's most telling
+        frame. By default each control's first value.
 
     Returns
     -------
@@ -211,15 +237,16 @@ def explorer(
     """
     _check_controls(grid)
     labels = dict(labels or {})
+    opening = _start_values(grid, start)
     if static is None:
         static = os.environ.get(STATIC_ENV) == "1"
     if static:
-        return precomputed_explorer(render, grid, labels=labels, alt=alt)
+        return precomputed_explorer(render, grid, labels=labels, alt=alt, start=opening)
     controls = (
         dict(live)
         if live is not None
         else {
-            name: _live_control(name, values, labels.get(name, name))
+            name: _live_control(name, values, labels.get(name, name), opening[name])
             for name, values in grid.items()
         }
     )
