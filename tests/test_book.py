@@ -34,6 +34,21 @@ def test_notebook_committed_without_outputs_or_widget_state(path):
     assert "widgets" not in nb.get("metadata", {}), f"{path.name} carries widget state"
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_markdown_outputs_are_parsed_as_myst(path):
+    # myst-nb parses a cell's text/markdown output as plain CommonMark unless told otherwise:
+    # no tables, and Sphinx's smart quotes turn a table's "---" into an em dash.
+    nb = json.loads(path.read_text())
+    displays_markdown = any(
+        "Markdown(" in "".join(cell["source"])
+        for cell in nb["cells"]
+        if cell["cell_type"] == "code"
+    )
+    if displays_markdown:
+        fmt = nb["metadata"].get("mystnb", {}).get("render_markdown_format")
+        assert fmt == "myst", f"{path.name} displays Markdown tables: set render_markdown_format"
+
+
 def test_every_notebook_is_in_the_table_of_contents_and_back():
     listed = set(toc_files())
     on_disk = {str(p.relative_to(ROOT).with_suffix("")) for p in NOTEBOOKS}
