@@ -123,7 +123,7 @@ def neutral_singular_value(depth: int) -> float:
 
     Along a singular direction the preconditioner of Claim 1 (Section 4.1 of the
     paper) has the eigenvalue ``lambda(sigma, sigma) = N sigma^{2-2/N}``
-    (:func:`pair_eigenvalue`), against 1 for plain gradient descent. It is below 1
+    (:func:`~linnet.pair_eigenvalue`), against 1 for plain gradient descent. It is below 1
     exactly when
 
     .. math::
