@@ -28,18 +28,19 @@ $(STAMP): requirements.lock pyproject.toml
 	    --no-build-isolation -e .
 	touch $@
 
-## Front-end files the book serves itself (MathJax 3, the ipywidgets HTML manager, RequireJS),
-## from the npm registry, pinned with integrity hashes in package-lock.json.
+## Front-end files the book serves itself (MathJax 4 with its New Computer Modern font, and the
+## book's own widget renderer and MathJax settings), from the npm registry, pinned with
+## integrity hashes in package-lock.json. MathJax finds the font at [mathjax]/../mathjax-fonts.
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 
-assets: node_modules/.package-lock.json book/_ext/widgets-setup.js
-	rm -rf _build/assets && mkdir -p $(ASSETS)/mathjax $(ASSETS)/html-manager
-	cp -R node_modules/mathjax/es5/. $(ASSETS)/mathjax/
-	find node_modules/@jupyter-widgets/html-manager/dist -maxdepth 1 -type f ! -name '*.map' \
-	    -exec cp {} $(ASSETS)/html-manager/ \;
-	cp node_modules/requirejs/require.js $(ASSETS)/require.js
-	cp book/_ext/widgets-setup.js $(ASSETS)/widgets-setup.js
+assets: node_modules/.package-lock.json book/_ext/linnet-widgets.js
+	rm -rf _build/assets && mkdir -p $(ASSETS)/mathjax $(ASSETS)/mathjax-fonts/mathjax-newcm-font
+	cd node_modules/mathjax && cp -R *.js a11y adaptors input output sre ui LICENSE \
+	    ../../$(ASSETS)/mathjax/
+	cd node_modules/@mathjax/mathjax-newcm-font && cp -R chtml chtml.js package.json \
+	    ../../../$(ASSETS)/mathjax-fonts/mathjax-newcm-font/
+	cp book/_ext/linnet-widgets.js $(ASSETS)/
 
 ## make book: execute every notebook and build the HTML book; fails on any warning or cell error.
 ## --all: re-read (and so re-execute) every page even if only linnet changed.

@@ -13,7 +13,12 @@ measured on the machine it runs on:
   default balanced start (trained at width rank W_e(0)), and
   ``deep3_gaussian_step_over_gd`` from a Gaussian start (full width 128);
 * ``chapter_NN_s``: execution time in seconds of each ``book/NN_*.ipynb``
-  (nbclient, ``LINNET_STATIC_WIDGETS=1`` as in ``make book``).
+  (nbclient, ``LINNET_STATIC_WIDGETS=1`` as in ``make book``);
+* ``page_<page>_MB``: first-visit weight of each page of the built book
+  (``_build/html``, after ``make book``): every byte Chromium receives opening it with an
+  empty cache and scrolling to its end (``tests/browser/weight.py``), uncompressed; and
+  ``page_weight_max_chapter_MB``, the heaviest chapter (target 4). Skipped, with a message,
+  when the book is not built or Chromium is missing; ``--no-pages`` skips it.
 
 Timings are the best of several interleaved repeats (the least disturbed by
 other load); per-step costs are differences between runs of 120 and 20 steps,
@@ -51,6 +56,7 @@ TARGETS = {
     "e2e_step_over_gd_k8": 1.5,
     "grid16_over_separate": 0.5,
     "chapter_06_s": 45.0,
+    "page_weight_max_chapter_MB": 4.0,
 }
 
 
@@ -141,6 +147,33 @@ def chapter_times() -> dict[str, float]:
     return figures
 
 
+def page_weights() -> dict[str, float]:
+    """First-visit weight of every page of the built book, in MB (printed as a table)."""
+    sys.path.insert(0, str(ROOT))
+    from tests.browser.conftest import toc_pages
+    from tests.browser.weight import site_weights
+
+    site = ROOT / "_build" / "html"
+    if not (site / "index.html").exists():
+        print("page weights skipped: the book is not built (make book)", file=sys.stderr)
+        return {}
+    try:
+        weights = site_weights(site, toc_pages())
+    except (ImportError, RuntimeError) as exc:
+        print(f"page weights skipped: {exc}", file=sys.stderr)
+        return {}
+    kinds = ["html", "js", "css", "font", "image", "other", "total"]
+    print(f"\n{'page (MB, first visit)':<32}" + "".join(f"{k:>7}" for k in kinds))
+    figures = {}
+    for page, weight in weights.items():
+        print(f"{page:<32}" + "".join(f"{weight[k] / 1e6:>7.2f}" for k in kinds))
+        figures[f"page_{Path(page).stem}_MB"] = weight["total"] / 1e6
+    chapters = [w["total"] / 1e6 for p, w in weights.items() if Path(p).stem[:2].isdigit()]
+    if chapters:
+        figures["page_weight_max_chapter_MB"] = max(chapters)
+    return figures
+
+
 def update_rule_table() -> None:
     print(f"{'m':>6} {'d':>4} {'k':>3} {'grad [ms]':>10} {'update [ms]':>12} {'ratio':>6}")
     for m, d, k in [(1000, 128, 1), (1000, 128, 8), (1000, 128, 32)]:
@@ -160,6 +193,8 @@ def main() -> None:
     figures = engine_figures()
     if "--no-chapters" not in sys.argv:
         figures.update(chapter_times())
+    if "--no-pages" not in sys.argv:
+        figures.update(page_weights())
     print(f"\n{'figure':<30} {'value':>10} {'target':>8}")
     for name, value in figures.items():
         target = TARGETS.get(name)

@@ -7,10 +7,26 @@
   execution time and "ran without errors" instead of file names, cache jargon and emoji.
 * Sphinx marks bibliography entries with the deprecated ARIA role ``doc-biblioentry`` inside a
   ``role="list"`` container; screen readers (and axe-core) expect ``listitem`` children there.
+* Page weight: the widget state that myst-nb embeds in a page keeps only the models its views
+  reach (and the links between them), without layout and style models (the book's renderer,
+  ``linnet-widgets.js``, does not use them), and the explorers' base64 PNG frames become
+  image files under ``_images/frames/`` (quantised to a 256-colour palette when that is
+  smaller): the book's renderer puts a frame in the page only when it is shown, so a
+  reader's browser fetches only the frames it shows. The theme's 1.5 MB
+  Font Awesome script (which swaps icons for SVG) is dropped from every page: the theme's
+  stylesheet already draws the same icons with the Font Awesome web fonts. The chapters'
+  figures (``_images/*.png``) get a 256-colour palette too when that makes them smaller.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import io
+import json
+import posixpath
+import re
+from pathlib import Path
 from typing import Any
 
 
@@ -34,6 +50,113 @@ def fix_bibliography_roles(
 ) -> None:
     if "body" in context:
         context["body"] = context["body"].replace('role="doc-biblioentry"', 'role="listitem"')
+
+
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+VIEW_ID = re.compile(r'"model_id":\s*"([0-9a-f]+)"')
+MODEL_REF = re.compile(r"IPY_MODEL_([0-9a-f]+)")
+DATA_PNG = re.compile(r"data:image/png;base64,([A-Za-z0-9+/=]+)")
+FRAMES = "_images/frames"
+
+
+def smallest_png(png: bytes) -> bytes:
+    """``png``, or the same picture with a 256-colour palette if that is smaller (Pillow)."""
+    try:
+        from PIL import Image
+    except ImportError:  # pragma: no cover - Pillow comes with matplotlib
+        return png
+    image = Image.open(io.BytesIO(png))
+    if image.mode == "RGBA":
+        if image.getchannel("A").getextrema()[0] < 255:
+            return png  # real transparency: keep it
+        image = image.convert("RGB")
+    if image.mode != "RGB":
+        return png
+    palette = image.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    out = io.BytesIO()
+    palette.save(out, format="PNG", optimize=True)
+    return out.getvalue() if out.tell() < len(png) else png
+
+
+def reachable_models(state: dict, roots: list[str]) -> set[str]:
+    """Models reachable from the views ``roots``, plus the links between reachable models."""
+    seen: set[str] = set()
+    todo = [r for r in roots if r in state]
+    while todo:
+        model_id = todo.pop()
+        if model_id in seen:
+            continue
+        seen.add(model_id)
+        todo += [r for r in MODEL_REF.findall(json.dumps(state[model_id]["state"])) if r in state]
+    for model_id, model in state.items():
+        if model.get("model_name") in ("LinkModel", "DirectionalLinkModel"):
+            ends = set(MODEL_REF.findall(json.dumps(model["state"])))
+            if ends and ends <= seen:
+                seen.add(model_id)
+    return seen
+
+
+def light_widget_state(app: Any, pagename: str, body: str, views_html: str) -> str:
+    """The widget state of one page, pruned and with its PNG frames moved to files."""
+    data = json.loads(body.replace(r"<\/script>", "</script>"))
+    state = data.get("state", {})
+    keep = reachable_models(state, VIEW_ID.findall(views_html))
+    state = {
+        model_id: model
+        for model_id, model in state.items()
+        if model_id in keep
+        and not model.get("model_name", "").endswith(("LayoutModel", "StyleModel"))
+    }
+    folder = Path(app.builder.outdir) / FRAMES
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def to_file(match: re.Match) -> str:
+        png = smallest_png(base64.b64decode(match.group(1)))
+        name = hashlib.sha256(png).hexdigest()[:20] + ".png"
+        target = folder / name
+        if not target.exists():
+            target.write_bytes(png)
+        return posixpath.relpath(f"{FRAMES}/{name}", posixpath.dirname(pagename) or ".")
+
+    for model in state.values():
+        value = model.get("state", {}).get("value")
+        if isinstance(value, str) and "data:image/png;base64," in value:
+            model["state"]["value"] = DATA_PNG.sub(to_file, value)
+    data["state"] = state
+    return json.dumps(data, separators=(",", ":")).replace("</script>", r"<\/script>")
+
+
+def externalise_widget_frames(
+    app: Any, pagename: str, templatename: str, context: dict, doctree: Any
+) -> None:
+    scripts = context.get("script_files", [])
+    for index, script in enumerate(scripts):
+        attributes = getattr(script, "attributes", {})
+        if attributes.get("type") != WIDGET_STATE or not attributes.get("body"):
+            continue
+        body = light_widget_state(app, pagename, attributes["body"], context.get("body", ""))
+        scripts[index] = type(script)(
+            script.filename, priority=script.priority, **{**attributes, "body": body}
+        )
+
+
+FONTAWESOME_JS = re.compile(r'[ \t]*<script[^>]*src="[^"]*/fontawesome\.js[^"]*"[^>]*></script>\n?')
+
+
+def lighten_site(app: Any, exception: Exception | None) -> None:
+    """Drop the Font Awesome script from every page; palette PNGs for the figures."""
+    if exception is not None or app.builder.format != "html":
+        return
+    for path in (Path(app.builder.outdir) / "_images").glob("*.png"):
+        png = path.read_bytes()
+        smaller = smallest_png(png)
+        if smaller is not png:
+            path.write_bytes(smaller)
+    for path in Path(app.builder.outdir).rglob("*.html"):
+        text = path.read_text(encoding="utf-8")
+        lighter = FONTAWESOME_JS.sub("", text)
+        if lighter != text:
+            path.write_text(lighter, encoding="utf-8")
 
 
 def plain_execution_table() -> None:
@@ -74,4 +197,6 @@ def setup(app: Any) -> dict[str, Any]:
     plain_execution_table()
     app.connect("html-page-context", drop_duplicate_inline_scripts, priority=900)
     app.connect("html-page-context", fix_bibliography_roles)
+    app.connect("html-page-context", externalise_widget_frames, priority=900)
+    app.connect("build-finished", lighten_site)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
