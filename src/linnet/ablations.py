@@ -625,7 +625,7 @@ def recorded(
     settings: Mapping[str, Any],
     compute: Callable[[], Any],
     *,
-    path: Path | str = RECORD,
+    path: Path | str | None = None,
 ) -> tuple[Any, bool]:
     """A heavy result, read from its record if the record was made with the same settings.
 
@@ -643,7 +643,8 @@ def recorded(
         JSON-serialisable description of the computation.
     compute : callable
         Returns the JSON-serialisable result.
-    path : path, default the shipped record
+    path : path, optional
+        The record; by default ``RECORD``, the one shipped with ``linnet``.
 
     Returns
     -------
@@ -656,7 +657,7 @@ def recorded(
     >>> recorded("nothing", {"a": 1}, lambda: 42, path="no-such-file.json")
     (42, False)
     """
-    file = Path(path)
+    file = RECORD if path is None else Path(path)
     if file.is_file():
         stored = json.loads(file.read_text()).get(key)
         wanted = json.loads(json.dumps(settings))
@@ -666,10 +667,13 @@ def recorded(
 
 
 def write_record(
-    entries: Mapping[str, tuple[Mapping[str, Any], Any]], path: Path | str = RECORD
+    entries: Mapping[str, tuple[Mapping[str, Any], Any]], path: Path | str | None = None
 ) -> None:
-    """Write ``key -> (settings, result)`` entries into the record (merging with what is there)."""
-    file = Path(path)
+    """Write ``key -> (settings, result)`` entries into the record (merging with what is there).
+
+    ``path`` defaults to ``RECORD``, the record shipped with ``linnet``.
+    """
+    file = RECORD if path is None else Path(path)
     data = json.loads(file.read_text()) if file.is_file() else {}
     for key, (settings, result) in entries.items():
         data[key] = {"settings": json.loads(json.dumps(settings)), "result": result}

@@ -23,40 +23,9 @@ CHAPTERS = [page for page in PAGES if re.match(r"book/\d\d_", page)]
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 
-# Chapters whose notebooks break a convention, with the exact failure (the notebooks are
-# fixed by their author; these entries are removed as they are). Keys: (check, page).
-KNOWN_NOTEBOOK_ISSUES: dict[tuple[str, str], str] = {
-    ("collapsed-empty", "book/01_linear_networks.html"): "cells 'from functools import cache', "
-    "'explore = make_regression(...)' are collapsed and print nothing",
-    ("long-cell", "book/01_linear_networks.html"): "visible code cells of 33, 34 lines",
-    ("code-total", "book/01_linear_networks.html"): "183 visible code lines",
-    ("collapsed-empty", "book/02_balancedness.html"): "'from functools import cache' is "
-    "collapsed and prints nothing",
-    ("long-cell", "book/02_balancedness.html"): "visible code cells of 34, 27, 32, 28 lines",
-    ("code-total", "book/02_balancedness.html"): "177 visible code lines",
-    ("collapsed-empty", "book/03_end_to_end.html"): "'from functools import cache', "
-    "'eta, lam = sp.symbols(...)', '@cache ...' are collapsed and print nothing",
-    ("long-cell", "book/03_end_to_end.html"): "visible code cells of 27, 34, 29 lines",
-    ("code-total", "book/03_end_to_end.html"): "181 visible code lines",
-    ("equation", "book/03_end_to_end.html"): "the aligned pair (W_N ... W_{j+1})(...)^T = "
-    "[W_e W_e^T]^{(N-j)/N} does not fit 390 px (MathJax 4 does not break inside aligned)",
-    ("long-cell", "book/04_preconditioner.html"): "visible code cells of 29, 28 lines",
-    ("collapsed-empty", "book/05_single_output.html"): "'def ingredients(depth, steps=300):' "
-    "is collapsed and prints nothing",
-    ("long-cell", "book/05_single_output.html"): "visible code cells of 31, 29, 26, 31 lines",
-    ("code-total", "book/05_single_output.html"): "133 visible code lines",
-    ("collapsed-empty", "book/06_acceleration.html"): "'TERMS = {...}', 'NAMES = {...}' are "
-    "collapsed and print nothing",
-    ("long-cell", "book/06_acceleration.html"): "a visible code cell of 34 lines",
-    ("collapsed-empty", "book/07_nonlinear.html"): "'RATES = [\"tuned\", 0.01, 0.04]' is "
-    "collapsed and prints nothing",
-    ("long-cell", "book/07_nonlinear.html"): "a visible code cell of 29 lines",
-    ("code-total", "book/07_nonlinear.html"): "199 visible code lines",
-    ("equation", "book/07_nonlinear.html"): "the aligned W_1 = W_{1b} W_{1a}, W_{1b} in "
-    "R^{24x24} (two column pairs) is 6 px too wide at 390 px",
-    ("long-cell", "book/08_no_regularizer.html"): "a visible code cell of 27 lines",
-    ("code-total", "book/08_no_regularizer.html"): "167 visible code lines",
-}
+# Chapters whose notebooks break a convention, with the exact failure; empty since every
+# chapter follows them. Keys: (check, page).
+KNOWN_NOTEBOOK_ISSUES: dict[tuple[str, str], str] = {}
 
 
 def expect(ok: bool, message: str, check: str, page_path: str) -> None:
