@@ -11,6 +11,9 @@ explorer panel in the theme's dark colours.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 from urllib.parse import urljoin
 
 import pytest
@@ -35,24 +38,31 @@ def expect(ok: bool, message: str, check: str, page_path: str) -> None:
     assert ok, message
 
 
-def open_at(browser, base_url: str, page_path: str, viewport: dict):
+@contextmanager
+def opened(browser, base_url: str, page_path: str, viewport: dict) -> Iterator[Any]:
+    """The page, loaded, typeset and scrolled through once (lazy images fetched)."""
     context = browser.new_context(viewport=viewport, device_scale_factor=2)
-    page = context.new_page()
-    page.goto(urljoin(base_url, page_path), wait_until="load")
+    try:
+        yield load(context.new_page(), urljoin(base_url, page_path))
+    finally:
+        context.close()
+
+
+def load(page, url: str):
+    page.goto(url, wait_until="load")
     settle(page)
     if page.query_selector(".math"):
         page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
         page.evaluate("() => MathJax.startup.promise")
     scroll_to_bottom(page)  # lazy frames and images load
     page.evaluate("() => window.scrollTo(0, 0)")
-    return context, page
+    return page
 
 
 @pytest.fixture(scope="module", params=PAGES)
 def phone(request, browser, base_url):
-    context, page = open_at(browser, base_url, request.param, PHONE)
-    yield request.param, page
-    context.close()
+    with opened(browser, base_url, request.param, PHONE) as page:
+        yield request.param, page
 
 
 ASPECT = """() => [...document.querySelectorAll('article img')]
@@ -74,12 +84,9 @@ def test_images_keep_aspect_ratio_on_a_phone(phone):
 
 @pytest.mark.parametrize("page_path", CHAPTERS)
 def test_images_keep_aspect_ratio_on_a_desktop(browser, base_url, page_path):
-    context, page = open_at(browser, base_url, page_path, DESKTOP)
-    try:
+    with opened(browser, base_url, page_path, DESKTOP) as page:
         distorted = page.evaluate(ASPECT)
         assert distorted == [], f"{page_path} at 1280 px: {distorted}"
-    finally:
-        context.close()
 
 
 def test_display_equations_fit_on_a_phone(phone):
@@ -110,8 +117,7 @@ def test_no_sideways_panning_on_a_phone(phone):
 
 def test_transpose_renders_as_top(browser, base_url):
     # \\top is typeset with the math font's U+22A4 glyph, not a fallback character.
-    context, page = open_at(browser, base_url, "book/01_linear_networks.html", DESKTOP)
-    try:
+    with opened(browser, base_url, "book/01_linear_networks.html", DESKTOP) as page:
         found = page.evaluate(
             """() => {
                 const items = [...MathJax.startup.document.math]
@@ -121,8 +127,6 @@ def test_transpose_renders_as_top(browser, base_url):
             }"""
         )
         assert found and all(found), f"\\\\top not rendered as U+22A4: {found}"
-    finally:
-        context.close()
 
 
 @pytest.mark.parametrize("page_path", CHAPTERS)
@@ -132,8 +136,7 @@ def test_chapter_is_light(browser, base_url, page_path):
 
 
 def test_scorecard_table_fits_a_phone(browser, base_url):
-    context, page = open_at(browser, base_url, "book/09_conclusion.html", PHONE)
-    try:
+    with opened(browser, base_url, "book/09_conclusion.html", PHONE) as page:
         tables = page.evaluate(
             """() => [...document.querySelectorAll('article table')].map(t => {
                 const box = t.parentElement;
@@ -153,8 +156,6 @@ def test_scorecard_table_fits_a_phone(browser, base_url):
         assert closed == 0, "dropdowns open by default"
         screens = page.evaluate("() => document.documentElement.scrollHeight / innerHeight")
         assert screens <= 30, f"chapter 9 is {screens:.1f} phone screens long"
-    finally:
-        context.close()
 
 
 GLUE_KEY = re.compile(r"\bch\d_[a-z0-9_]+:")
@@ -163,9 +164,8 @@ NAN = re.compile(r"\bnan\b", re.IGNORECASE)
 
 @pytest.fixture(scope="module", params=CHAPTERS)
 def chapter(request, browser, base_url):
-    context, page = open_at(browser, base_url, request.param, PHONE)
-    yield request.param, page
-    context.close()
+    with opened(browser, base_url, request.param, PHONE) as page:
+        yield request.param, page
 
 
 def test_outputs_show_no_glue_keys_or_nan(chapter):
@@ -217,8 +217,7 @@ def test_visible_code_per_chapter_at_most_120_lines(chapter):
 
 
 def test_one_search_box_on_a_desktop(browser, base_url):
-    context, page = open_at(browser, base_url, "book/02_balancedness.html", DESKTOP)
-    try:
+    with opened(browser, base_url, "book/02_balancedness.html", DESKTOP) as page:
         boxes = page.evaluate(
             """() => [...document.querySelectorAll(
                         '.search-button, .search-button__button, .search-button-field,'
@@ -230,25 +229,19 @@ def test_one_search_box_on_a_desktop(browser, base_url):
                      .map(el => el.className)"""
         )
         assert len(boxes) == 1, f"search boxes shown at 1280 px: {boxes}"
-    finally:
-        context.close()
 
 
 def test_captions_in_body_weight(browser, base_url):
-    context, page = open_at(browser, base_url, "book/02_balancedness.html", DESKTOP)
-    try:
+    with opened(browser, base_url, "book/02_balancedness.html", DESKTOP) as page:
         weights = page.evaluate(
             """() => [...document.querySelectorAll('figcaption p, figcaption .caption-text')]
                      .map(el => Number(getComputedStyle(el).fontWeight))"""
         )
         assert weights and min(weights) >= 400, f"caption font weights {weights}"
-    finally:
-        context.close()
 
 
 def test_explorer_panel_follows_dark_mode(browser, base_url):
-    context, page = open_at(browser, base_url, "book/02_balancedness.html", DESKTOP)
-    try:
+    with opened(browser, base_url, "book/02_balancedness.html", DESKTOP) as page:
         page.evaluate("() => { document.documentElement.dataset.theme = 'dark'; }")
         page.wait_for_timeout(200)
         colours = page.evaluate(
@@ -264,13 +257,10 @@ def test_explorer_panel_follows_dark_mode(browser, base_url):
             }"""
         )
         assert colours["panel"] < 0.3 and colours["text"] > 0.6, colours
-    finally:
-        context.close()
 
 
 def test_search_excerpts_are_plain_text(browser, base_url):
-    context, page = open_at(browser, base_url, "search.html?q=balancedness", DESKTOP)
-    try:
+    with opened(browser, base_url, "search.html?q=balancedness", DESKTOP) as page:
         page.wait_for_selector("ul.search li p.context", timeout=20_000)
         page.wait_for_timeout(1000)
         excerpts = page.evaluate(
@@ -279,8 +269,6 @@ def test_search_excerpts_are_plain_text(browser, base_url):
         assert excerpts, "no search excerpts"
         raw = [e for e in excerpts if re.search(r"\\[(\[A-Za-z]|\$|\.pdf|Contents", e)]
         assert raw == [], f"excerpts with TeX or page furniture: {raw[:3]}"
-    finally:
-        context.close()
 
 
 def test_explorer_lettering_is_legible_on_a_phone(chapter):
