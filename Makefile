@@ -1,4 +1,4 @@
-# Two commands on a fresh machine (Python 3.11 + the package registries):
+# Two commands on a fresh machine (Python 3.11, 3.12 or 3.13 + the package registries):
 #   make book   - build the HTML book into _build/html/ (executes every notebook)
 #   make test   - unit, property and doctests of linnet + nbval over every notebook
 # Both create .venv and install the locked environment (requirements.lock, with hashes) first.
@@ -20,7 +20,15 @@ export OMP_NUM_THREADS ?= 1
 
 # Every file pip installs must match a sha256 in requirements.lock (`make lock` writes them).
 # linnet itself is installed editable with the locked setuptools (no build isolation).
+## Supported Pythons: 3.11-3.13 (requires-python in pyproject.toml); anything else stops here,
+## before the install, with a message.
+PYTHON_CHECK := import sys; v = sys.version_info[:2]; sys.exit(0 if (3, 11) <= v <= (3, 13) else \
+    "error: Python %d.%d is not supported: the book needs Python 3.11, 3.12 or 3.13; " \
+    "name one with PYTHON=..., e.g. make book PYTHON=python3.12" % v)
+
 $(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -c '$(PYTHON_CHECK)'
+	@$(if $(wildcard $(BIN)/python),$(BIN)/python -c '$(PYTHON_CHECK)')
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes \
 	    -r requirements.lock

@@ -109,34 +109,3 @@ def test_refine_rate_grid():
     with pytest.raises(ValueError):
         refine_rate(np.eye(2), [1.0, 0.5], p=2, steps=3, center=1.5, factor=1.0,
                     options={"optimizer": "gd"})  # fmt: skip
-
-
-def test_chapter6_record_matches_the_data_and_settings():
-    # A stale record (data or settings changed) would silently be recomputed in
-    # the chapter; here it fails: rerun `python -m linnet.ablations`.
-    import json
-
-    from linnet.ablations import RECORD, _ch6_entries, chapter6_data
-
-    stored = json.loads(RECORD.read_text())
-    for name, data in chapter6_data().items():
-        for key, (settings, _) in _ch6_entries(name, data).items():
-            assert stored[key]["settings"] == json.loads(json.dumps(settings)), key
-
-
-def test_chapter6_record_reproduces():
-    # Recompute one recorded entry (Tecator, l4: about 10 s) and compare.
-    import json
-
-    from linnet.ablations import RECORD, _ch6_entries, chapter6_data
-
-    data = chapter6_data()["Tecator"]
-    _, compute = _ch6_entries("Tecator", data)["budgets/Tecator/l4"]
-    fresh = json.loads(json.dumps(compute()))
-    stored = json.loads(RECORD.read_text())["budgets/Tecator/l4"]["result"]
-    assert fresh["L_star"] == pytest.approx(stored["L_star"], rel=1e-9)
-    assert fresh["precision"] == stored["precision"]
-    for T, read in stored["reads"].items():
-        assert fresh["reads"][T]["lr"] == read["lr"]
-        assert fresh["reads"][T]["iterations"] == read["iterations"]
-        assert fresh["reads"][T]["target"] == pytest.approx(read["target"], rel=1e-9)

@@ -319,7 +319,18 @@ def _build_info_directive():
             para += nodes.Text(" and of the source bundle ")
             para += nodes.reference("", bundle_name(ver), refuri=bundle_rel)
             para += nodes.Text(" that this site serves.")
-            return [para]
+            from linnet.records import machine
+
+            m = machine()
+            where = nodes.paragraph(classes=["linnet-machine"])
+            where += nodes.Text(
+                f"The notebooks were executed with Python {m['python']} and NumPy {m['numpy']}, "
+                f"whose BLAS ({m['blas']} {m['blas_version']}) ran its {m['blas_kernel']} "
+                "kernels on the build machine's CPU. Another CPU picks other kernels, which "
+                "round differently in the last bits; the recorded results are checked against "
+                "reruns with tolerances measured across kernels (linnet.records)."
+            )
+            return [para, where]
 
     return LinnetBuildInfo
 

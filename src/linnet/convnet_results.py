@@ -33,7 +33,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from ._validation import FloatArray
-from .nonlinear import load_digits, product_scale, steps_to_levels, train_convnet
+from .nonlinear import Digits, load_digits, product_scale, steps_to_levels, train_convnet
 
 __all__ = ["ARMS", "LEVELS", "RecordedArm", "load_arm", "record_arm", "rerun_sample"]
 
@@ -147,12 +147,13 @@ def _check_arm(name: Any) -> dict[str, Any]:
     return dict(ARMS[name])
 
 
-def _train(name: str, lrs: Sequence[float], seeds: Sequence[int], steps: int):
+def _train(
+    name: str, lrs: Sequence[float], seeds: Sequence[int], steps: int, data: Digits | None = None
+):
     spec = _check_arm(name)
     spec.pop("lrs")
-    return train_convnet(
-        load_digits(), list(lrs), list(seeds), steps=steps, momentum=MOMENTUM, **spec
-    )
+    digits = load_digits() if data is None else data
+    return train_convnet(digits, list(lrs), list(seeds), steps=steps, momentum=MOMENTUM, **spec)
 
 
 def record_arm(name: str, out_dir: str | Path | None = None) -> Path:
@@ -248,7 +249,9 @@ def load_arm(name: str) -> RecordedArm:
         )
 
 
-def rerun_sample(name: str, i_lr: int, i_seed: int, steps: int = STEPS) -> dict[str, Any]:
+def rerun_sample(
+    name: str, i_lr: int, i_seed: int, steps: int = STEPS, *, perturb: float = 0.0
+) -> dict[str, Any]:
     """Retrain one recorded run (or its first ``steps`` steps) and compare with the record.
 
     A run depends only on its own learning rate and seed, not on the rest of the grid, so
@@ -263,33 +266,47 @@ def rerun_sample(name: str, i_lr: int, i_seed: int, steps: int = STEPS) -> dict[
     steps : int
         Number of steps to retrain, a multiple of ``EVERY`` and at most ``STEPS``; the
         recorded curve is compared up to that step, the ladder only if ``steps = STEPS``.
+    perturb : float, default 0
+        Relative size of a round-off perturbation of the training images (each pixel
+        multiplied by ``1 + perturb * z``, ``z`` standard normal, seeded): ``1e-7`` moves
+        pixels by about one float32 unit in the last place, as another machine's rounding
+        would.  :func:`linnet.records.check_convnet_sample` says whether the rerun still
+        agrees with the record within the tolerances measured across BLAS kernels.
 
     Returns
     -------
     dict
         ``curve_rel_err``: largest relative difference between the recorded and the
         retrained training-loss curve; ``ladder_equal``: whether the ladder steps agree
-        (``None`` if ``steps < STEPS``); ``recorded``, ``rerun``: the two curves.
+        (``None`` if ``steps < STEPS``); ``recorded``, ``rerun``: the two curves (every
+        ``EVERY`` steps); ``ladder``: the rerun's first-passage steps of the levels, and
+        ``recorded_ladder`` the recorded ones (both ``inf`` where not reached; for
+        ``steps < STEPS`` the recorded ladder is cut at ``steps``).
     """
     arm = load_arm(name)
     if steps % EVERY or not 0 < steps <= STEPS:
         raise ValueError(f"steps must be a multiple of {EVERY} in (0, {STEPS}], got {steps}")
     lr, seed = float(arm.lrs[i_lr]), int(arm.seeds[i_seed])
-    run = _train(name, [lr], [seed], steps)
+    data = load_digits()
+    if perturb:
+        noise = np.random.default_rng(12345).standard_normal(data.X_train.shape)
+        data = replace(data, X_train=data.X_train * (1.0 + float(perturb) * noise))
+    run = _train(name, [lr], [seed], steps, data=data)
     curve = run.train_loss[0, 0, EVERY - 1 :: EVERY]
     recorded = arm.train_loss[i_lr, i_seed, : len(curve)]
     with np.errstate(invalid="ignore"):
         rel = np.nanmax(np.abs(curve - recorded) / recorded) if np.isfinite(recorded).any() else 0
     same_nan = bool(np.array_equal(np.isnan(curve), np.isnan(recorded)))
-    ladder_equal = None
-    if steps == STEPS:
-        ladder = steps_to_levels(run.train_loss[0, 0], arm.levels)
-        ladder_equal = bool(np.array_equal(ladder, arm.ladder[i_lr, i_seed]))
+    ladder = steps_to_levels(run.train_loss[0, 0], arm.levels)
+    recorded_ladder = np.where(arm.ladder[i_lr, i_seed] <= steps, arm.ladder[i_lr, i_seed], np.inf)
+    ladder_equal = bool(np.array_equal(ladder, recorded_ladder)) if steps == STEPS else None
     return {
         "curve_rel_err": float(rel) if same_nan else float("inf"),
         "ladder_equal": ladder_equal,
         "recorded": recorded,
         "rerun": curve,
+        "ladder": ladder,
+        "recorded_ladder": recorded_ladder,
     }
 
 

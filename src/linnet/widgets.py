@@ -165,22 +165,33 @@ def live_explorer(
 
     ``render(**values)`` returns a figure, which is shown in an ``Output``
     widget.  Give slow controls ``continuous_update=False``.
+
+    The figure is put into the widget's ``outputs`` directly
+    (:meth:`ipywidgets.Output.append_display_data`), never by capturing the cell's output
+    with ``with output:``.  Capturing makes a headless executor (``jupyter nbconvert
+    --execute``, nbclient) mirror the widget by sending messages to the kernel on the
+    channel on which it awaits the cell's reply, and that wait can then miss the reply and
+    hang until its time-out; a notebook run without a front end must never wait on one.
     """
     if not controls:
         raise ValueError("controls must name at least one widget")
     output = widgets.Output()
 
-    def update(**values: Any) -> None:
-        with output:
-            output.clear_output(wait=True)
-            try:
-                fig = render(**values)
-            except (ArithmeticError, ValueError) as error:  # e.g. DivergenceError: say why
-                print(f"No figure for {values}: {error}")
-                return
-            display_figure(fig)
+    def update(_change: Any = None) -> None:
+        values = {name: control.value for name, control in controls.items()}
+        try:
+            fig = render(**values)
+        except (ArithmeticError, ValueError) as error:  # e.g. DivergenceError: say why
+            output.outputs = ()
+            output.append_stdout(f"No figure for {values}: {error}\n")
+            return
+        output.outputs = ()
+        output.append_display_data(fig)
+        plt.close(fig)
 
-    widgets.interactive_output(update, dict(controls))
+    for control in controls.values():
+        control.observe(update, names="value")
+    update()
     return widgets.VBox([*controls.values(), output])
 
 
@@ -253,11 +264,3 @@ def explorer(
     for control in controls.values():
         control.style.description_width = DESCRIPTION_WIDTH
     return live_explorer(render, controls)
-
-
-def display_figure(fig: Figure) -> None:
-    """Display ``fig`` in the current output and close it."""
-    from IPython.display import display
-
-    display(fig)
-    plt.close(fig)

@@ -336,3 +336,17 @@ def test_api_page_shows_no_path_of_the_build_machine(site):
     text = (site / "book" / "api.html").read_text(encoding="utf-8")
     assert "PosixPath(" not in text and "WindowsPath(" not in text
     assert str(ROOT) not in text, "the API page shows where the book was built"
+
+
+def test_build_status_says_where_the_book_ran(site):
+    # Python, NumPy, the BLAS library and the kernel it chose on the build machine's CPU.
+    import platform
+
+    import numpy as np
+
+    from linnet.records import machine
+
+    text = re.sub(r"\s+", " ", (site / "book" / "build_status.html").read_text(encoding="utf-8"))
+    m = machine()
+    assert f"Python {platform.python_version()}" in text and f"NumPy {np.__version__}" in text
+    assert f"ran its {m['blas_kernel']} kernels" in text and m["blas_kernel"] != "unknown"
