@@ -119,13 +119,24 @@ def _leaves(tree: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def _kind(path: str) -> str:
-    """Group a leaf by the kind of quantity (for the printed table)."""
-    last = path.rsplit("/", 1)[-1]
-    part = path.split("/", 1)[0]
-    for word in ("iterations", "lr", "target", "speedup", "precision", "ladder", "curve"):
-        if f"/{word}" in path or last == word:
-            return f"{part}: {word}"
-    return f"{part}: {last}"
+    """Group a leaf by source, quantity and count class (for the printed table)."""
+    from linnet.records import count_class
+
+    parts = path.split("/")
+    if parts[0] == "ch6" and parts[1] == "budgets":
+        p = parts[3][1:]
+        if parts[4] == "reads":
+            qty, method = parts[6], parts[7] if len(parts) > 7 else ""
+            return f"ch6 budgets: {qty} ({count_class(method, p)})" if method else f"ch6: {qty}"
+        if parts[4] == "precision":
+            return f"ch6 budgets: fewest steps ({count_class(parts[5], p, fewest=True)})"
+        return f"ch6 budgets: {parts[4]}"
+    if parts[0] == "ch6":
+        return f"ch6 robustness: {parts[-1]} ({count_class(parts[-2], 4)})"
+    if parts[0] == "gas":
+        p, method, qty = parts[2], parts[5], parts[-1]
+        return f"gas: {qty} ({count_class(method, p)})"
+    return f"{parts[0]}: {parts[-1]} ({parts[1]})"
 
 
 def _rel(a: Any, b: Any) -> float:
@@ -143,6 +154,8 @@ def _rel(a: Any, b: Any) -> float:
 
 
 def _numeric(value: Any) -> Any:
+    if isinstance(value, str) and ";" in value:
+        return [float(v) for v in value.split(";")]
     if isinstance(value, str):
         try:
             return float(value)

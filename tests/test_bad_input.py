@@ -392,7 +392,7 @@ CASES += [
                                       depth=2, width=[1]), ValueError, "rank"),
 ]  # fmt: skip
 
-from linnet import experiments  # noqa: E402
+from linnet import protocol as experiments  # noqa: E402  (the protocol of §7.1)
 
 CASES += [
     (lambda: experiments.lr_grid(1.0, 0.5), ValueError, "low <= high"),

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from linnet import datasets, lp_minimum, run_lp_regression
-from linnet.experiments import METHODS, PAPER_METHODS, compare_methods, lr_grid, main, tune_lr
+from linnet.experiments import main
+from linnet.protocol import METHODS, PAPER_METHODS, compare_methods, lr_grid, tune_lr
 
 
 def test_lr_grid_is_factor_two():
@@ -230,7 +231,7 @@ def test_tune_lr_and_compare_methods_pass_the_conventions():
 
 
 def test_command_defaults_are_chapter_6s_protocol():
-    from linnet.experiments import CH6_PROTOCOL, SYNTHETIC, protocol_methods
+    from linnet.studies import CH6_PROTOCOL, SYNTHETIC, protocol_methods
 
     assert SYNTHETIC["r2"] == datasets.GAS_R2 and (SYNTHETIC["m"], SYNTHETIC["d"]) == (512, 32)
     assert CH6_PROTOCOL["grid"] == (2.0**-9, 2.0**1) and CH6_PROTOCOL["run_on"] == 4

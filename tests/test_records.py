@@ -16,9 +16,8 @@ import numpy as np
 import pytest
 
 from linnet import records
-from linnet.ablations import budget_study
 from linnet.datasets import RegressionData
-from linnet.experiments import lr_grid
+from linnet.protocol import lr_grid
 from linnet.records import (
     EDGE_OF_STABILITY,
     RECORD,
@@ -31,6 +30,7 @@ from linnet.records import (
     perturbed,
     rerun_sample,
 )
+from linnet.studies import budget_study
 
 STORED = json.loads(RECORD.read_text())
 

@@ -3,7 +3,7 @@ r"""Recorded results, and how a reader's machine checks them against a rerun.
 Some of the book's experiments take minutes, more than a chapter may spend, so they are
 computed once and shipped: chapter 6's budget and robustness sweeps (the paper's §7.1
 protocol, ``_results/ch6_budgets.json``), chapter 7's convnet runs (§7.2,
-``_results/convnet_*.npz``, recorded by :mod:`linnet.convnet_results`) and the results
+``_results/convnet_*.npz``, recorded by ``linnet.convnet_results``) and the results
 on the paper's own gas-sensor data (``book/results/gas/``, whose data may not be shipped).
 
 A reader's machine reruns a sample of each record, and its CPU may make OpenBLAS pick
@@ -23,6 +23,7 @@ tolerance (:func:`data_summary`), never by a hash of computed floating-point val
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shlex
 from collections.abc import Callable, Mapping, Sequence
@@ -33,8 +34,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .ablations import BUDGETS, PRECISIONS, budget_study, robustness_study
 from .convnet_results import load_arm, rerun_sample
+from .studies import BUDGETS, PRECISIONS, budget_study, robustness_study
 
 __all__ = [
     "CH6_BUDGET_METHODS",
@@ -54,6 +55,7 @@ __all__ = [
     "count_class",
     "counts_agree",
     "data_summary",
+    "file_sha256",
     "gas_budget_dirs",
     "load_arm",
     "machine",
@@ -87,9 +89,9 @@ recording machine's), SkylakeX (AVX-512) and Sandybridge (AVX) kernels; the larg
 relative difference of each kind of quantity between the three is given in brackets.
 
 ``L_star``
-    Relative, on the optimal loss (a Newton solve) [4e-15].
+    Relative, on the optimal loss (a Newton solve) [5.7e-12].
 ``loss``
-    Relative, on a recorded loss of a float64 run: a target, a final gap [2e-12].
+    Relative, on a recorded target loss of a float64 run [6e-15].
 ``data``
     Relative, on the moments of a data set (:func:`data_summary`) [1e-15].
 ``count_abs`` and ``count_smooth``
@@ -97,7 +99,7 @@ relative difference of each kind of quantity between the three is given in brack
     networks on the l4 loss) agrees if it differs by at most
     ``max(count_abs, count_smooth * count)`` steps [0: identical on the three kernels].
 ``count_adadelta``
-    The same for AdaDelta, whose steps divide by tiny running averages [0.63 %].
+    The same for AdaDelta, whose steps divide by tiny running averages [0.8 %].
 ``count_fewest_adadelta``, ``count_fewest_adam``
     Chapter 6's precision table counts the *fewest* steps over all rates of the grid, so
     its counts follow whichever rate is best and Adam's jump between two rates
@@ -228,6 +230,25 @@ def _close(a: float, b: float, rel: float) -> bool:
     return abs(x - y) <= rel * max(abs(x), abs(y))
 
 
+def file_sha256(path: Any) -> str:
+    """The sha256 of a file (a path, or a resource of ``importlib.resources``), read in blocks.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     f = pathlib.Path(tmp, "x.txt")
+    ...     _ = f.write_bytes(b"abc")
+    ...     file_sha256(f)[:12]
+    'ba7816bf8f01'
+    """
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def data_summary(X: ArrayLike, y: ArrayLike) -> list[float]:
     """Shape and a few moments of a data set, to tie a record to its data with a tolerance.
 
@@ -313,10 +334,8 @@ def _recipe(name: str) -> dict[str, Any]:
 
     recipe = dict(CH6_DATA[name])
     if recipe["loader"] == "tecator":
-        from .experiments import _sha256
-
         shipped = resources.files("linnet").joinpath("_datasets", "tecator.csv.gz")
-        recipe["file_sha256"] = _sha256(shipped)
+        recipe["file_sha256"] = file_sha256(shipped)
     if recipe.get("r2") == "GAS_R2":
         recipe["r2"] = datasets.GAS_R2
     return recipe
@@ -418,7 +437,7 @@ def write_record(
 
 
 def _ch6_entries(name: str, data: Any) -> dict[str, tuple[dict[str, Any], Callable[[], Any]]]:
-    from .experiments import lr_grid
+    from .protocol import lr_grid
 
     recipe = _recipe(name)
     out: dict[str, tuple[dict[str, Any], Callable[[], Any]]] = {}
@@ -468,8 +487,8 @@ def chapter6_sweeps(name: str, data: Any) -> tuple[dict[str, Any], bool]:
     Returns
     -------
     sweeps : dict
-        ``"budgets/l2"``, ``"budgets/l4"`` (:func:`linnet.ablations.budget_study`) and
-        ``"robustness/l4"`` (:func:`linnet.ablations.robustness_study`).
+        ``"budgets/l2"``, ``"budgets/l4"`` (:func:`linnet.studies.budget_study`) and
+        ``"robustness/l4"`` (:func:`linnet.studies.robustness_study`).
     from_record : bool
         Whether every entry came from the record.
     """
@@ -483,7 +502,7 @@ def chapter6_sweeps(name: str, data: Any) -> tuple[dict[str, Any], bool]:
 
 
 def check_budget_study(fresh: Mapping[str, Any], stored: Mapping[str, Any], p: int) -> list[str]:
-    """Differences between a rerun :func:`linnet.ablations.budget_study` and its record.
+    """Differences between a rerun :func:`linnet.studies.budget_study` and its record.
 
     Compared: :math:`L^*` and each budget's target (relative ``TOLERANCES``), each
     method's re-tuned rate (exactly, or to one grid step at the edge of stability) and its
@@ -527,7 +546,7 @@ def check_budget_study(fresh: Mapping[str, Any], stored: Mapping[str, Any], p: i
 
 
 def check_robustness(fresh: Mapping[str, Any], stored: Mapping[str, Any]) -> list[str]:
-    """Differences between a rerun :func:`linnet.ablations.robustness_study` and its record.
+    """Differences between a rerun :func:`linnet.studies.robustness_study` and its record.
 
     Each variant's tuned rate exactly, its steps per seed with :func:`counts_agree` (the
     study is on the l4 loss).
@@ -624,12 +643,11 @@ def rerun_gas_record(
     ``perturb`` multiplies the data by ``1 + perturb * z`` first (:func:`perturbed`),
     written to a CSV in ``out`` at full precision.
     """
-    import contextlib
     import csv
-    import io
+    import subprocess
+    import sys
 
     from .datasets import uci_gas
-    from .experiments import main
 
     provenance = json.loads(Path(folder, "provenance.json").read_text())
     where = Path(data)
@@ -641,10 +659,11 @@ def rerun_gas_record(
         where = dest / "perturbed.csv"
         np.savetxt(where, table, delimiter=",", fmt="%.17g")
     command = provenance["command"].replace("$LINNET_GAS_DATA", shlex.quote(str(where)))
-    argv = [*shlex.split(command)[3:-2], "--out", str(dest)]  # drop the program and --out DIR
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        if main(argv) != 0:
-            raise RuntimeError(f"the recorded command failed: {command}")
+    # "python -m linnet.experiments ... --out DIR", run as recorded, by this interpreter
+    argv = [sys.executable, *shlex.split(command)[1:-2], "--out", str(dest)]
+    done = subprocess.run(argv, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"the recorded command failed: {command}\n{done.stderr}")
     with (dest / "acceleration.csv").open() as handle:
         return list(csv.DictReader(handle))
 

@@ -1,19 +1,12 @@
-"""Tests of linnet.ablations (chapter 6's controls and read-outs)."""
+"""Tests of linnet.studies and the verdicts of linnet.protocol (chapter 6's controls, read-outs)."""
 
 import numpy as np
 import pytest
 
 from linnet import run_lp_regression
-from linnet.ablations import (
-    budget_read,
-    fewest_steps,
-    order_verdict,
-    per_coordinate_run,
-    refine_rate,
-    relative_excess,
-    retune_at,
-)
 from linnet.datasets import sensor_like
+from linnet.protocol import edge_verdict, fewest_steps, order_verdict, refine_rate, relative_excess
+from linnet.studies import budget_read, per_coordinate_run, retune_at
 
 DATA = sensor_like(m=40, d=5, seed=1)
 
@@ -109,3 +102,15 @@ def test_refine_rate_grid():
     with pytest.raises(ValueError):
         refine_rate(np.eye(2), [1.0, 0.5], p=2, steps=3, center=1.5, factor=1.0,
                     options={"optimizer": "gd"})  # fmt: skip
+
+
+def test_edge_verdict_only_claims_what_round_off_cannot_undo():
+    # faster only beyond resolution x EDGE_SPREAD; ties, losses and misses are "not faster"
+    assert edge_verdict(100, 1000) == "faster"
+    assert edge_verdict(899, 1000) == edge_verdict(1337, 1000) == "not faster"
+    assert edge_verdict(np.inf, 1000) == "not faster"
+    assert edge_verdict(1000 / (1.5 * 1.4) * 1.01, 1000) == "not faster"
+    with pytest.raises(ValueError):
+        edge_verdict(np.nan, 1.0)
+    with pytest.raises(ValueError):
+        edge_verdict(1.0, 2.0, resolution=0.5)

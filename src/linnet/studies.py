@@ -1,20 +1,13 @@
-r"""Controls and read-outs for the Section 7.1 comparisons of chapter 6.
+r"""Chapter 6's studies, built on the Section 7.1 protocol (:mod:`linnet.protocol`).
 
-The engine (``linnet.engine``) trains every learning rate of a grid at once;
-:mod:`linnet.experiments` tunes and compares methods at one step budget.  This
-module adds what a referee asks of such a comparison:
-
-* :func:`per_coordinate_run`: the book's control for the single-output rule of
-  Claim 2 (Section 4.2 of the paper), in which every coordinate gets its *own*
-  growing step :math:`N|w_i|^{2-2/N}` (a growing step without the coupling of
-  coordinates through :math:`\|w\|`);
-* :func:`retune_at` and :func:`budget_read`: one long run per method gives the
-  verdict at every shorter budget, the rate re-tuned per budget;
-* :func:`fewest_steps` and :func:`relative_excess`: iterations to a target
-  stated as a relative gap :math:`(L_T - L^*)/(L_0 - L^*)`;
-* :func:`order_verdict`: an order between two iteration counts, or a tie when
-  the gap is inside the resolution of the learning-rate grid;
-* :func:`refine_rate`: a finer grid (factor :math:`2^{1/4}`) around a tuned rate.
+* :func:`acceleration_rows`: the protocol at one budget under one or more optimizer
+  conventions (the rows of ``python -m linnet.experiments acceleration``);
+* :func:`budget_study` and :func:`budget_read`: one long run per method gives the verdict
+  at every shorter budget, the rate re-tuned per budget (:func:`retune_at`);
+* :func:`robustness_study`: the protocol for variants of one optimizer (conventions, eps);
+* :func:`per_coordinate_run`: the book's control for the single-output rule of Claim 2
+  (Section 4.2 of the paper), a growing step per coordinate without the coupling of
+  coordinates through :math:`\|w\|`.
 """
 
 from __future__ import annotations
@@ -27,27 +20,56 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._validation import FloatArray, as_depth, as_int, as_matrix, as_p, as_real
-from .engine import Run, _as_lrs, run_lp_regression
-from .experiments import Tuned, tune_lr
+from .engine import Run, _as_lrs, lp_minimum, run_lp_regression
+from .protocol import (
+    METHODS,
+    Comparison,
+    Progress,
+    compare_methods,
+    fewest_steps,
+    relative_excess,
+)
 
 __all__ = [
     "BUDGETS",
-    "EDGE_SPREAD",
+    "CH6_PROTOCOL",
     "PRECISIONS",
+    "SYNTHETIC",
     "BudgetRead",
+    "acceleration_rows",
     "budget_read",
     "budget_study",
-    "edge_verdict",
-    "fewest_steps",
-    "order_verdict",
     "per_coordinate_run",
-    "refine_rate",
-    "relative_excess",
+    "protocol_methods",
     "retune_at",
     "robustness_study",
 ]
 
+
+#: Chapter 6's protocol, the defaults of ``python -m linnet.experiments acceleration``.
+CH6_PROTOCOL: dict[str, Any] = {
+    "budgets": (1000,),
+    "seeds": 3,
+    "grid": (2.0**-9, 2.0**1),
+    "run_on": 4,
+    "width": 16,
+    "losses": (2, 4),
+    "conventions": ("torch",),
+}
+
+
+#: Chapter 6's synthetic data (:func:`linnet.datasets.sensor_like` keywords): 512 x 32,
+#: noise calibrated to the least-squares R^2 of the paper's data (``datasets.GAS_R2``).
+SYNTHETIC: dict[str, Any] = {"m": 512, "d": 32, "seed": 0, "r2": 0.9436274368487378}
+
+
+#: Optimizers whose update is the same under every convention (tested in the engine).
+_CONVENTION_FREE = ("gd", "momentum")
+
+
 BUDGETS = (1000, 3000, 10000)
+
+
 PRECISIONS = tuple(
     float(e) for e in 10.0 ** -np.r_[np.arange(2, 3, 0.25), np.arange(3, 9)]
 )  # relative gaps 1e-2 ... 1e-8: quarter decades down to 1e-3, then decades
@@ -184,38 +206,6 @@ def per_coordinate_run(
     )
 
 
-def relative_excess(level: ArrayLike, L0: ArrayLike, L_star: float) -> FloatArray:
-    r"""The relative gap :math:`(L_T - L^*) / (L_0 - L^*)` of a loss level.
-
-    A target of relative gap :math:`10^{-4}` asks a method to remove all but
-    :math:`10^{-4}` of the initial excess loss; on data whose optimum is
-    nearly exact, a "GD's final loss" target can sit at a relative gap so
-    small that an iteration count measures only the last sliver of training.
-
-    Parameters
-    ----------
-    level, L0 : array_like
-        Loss levels and initial losses (broadcast together).
-    L_star : float
-        The optimal loss (:func:`linnet.lp_minimum`).
-
-    Returns
-    -------
-    ndarray
-
-    Examples
-    --------
-    >>> float(relative_excess(1.01, 2.0, 1.0))
-    0.01
-    """
-    star = as_real("L_star", L_star)
-    lev = np.asarray(level, dtype=float)
-    start = np.asarray(L0, dtype=float)
-    if np.any(start <= star):
-        raise ValueError("every initial loss L0 must exceed L_star")
-    return (lev - star) / (start - star)
-
-
 def retune_at(run: Run, T: int) -> int:
     """Index of the rate with the lowest loss at step ``T`` (the protocol's choice at budget ``T``).
 
@@ -261,7 +251,7 @@ class BudgetRead:
     target
         GD's loss at ``T`` at its rate re-tuned at ``T``.
     rel_gap
-        The target's :func:`relative_excess`.
+        The target's :func:`linnet.protocol.relative_excess`.
     lr
         Method -> its rate re-tuned at ``T``.
     at_edge
@@ -332,168 +322,6 @@ def budget_read(
     )
 
 
-def fewest_steps(run: Run, level: float) -> tuple[float, float]:
-    """Fewest steps to a loss level over the rates of a run that never diverged.
-
-    Parameters
-    ----------
-    run : Run
-    level : float
-        A loss level.
-
-    Returns
-    -------
-    steps : float
-        ``inf`` if no such rate reaches ``level`` within the run.
-    lr : float
-        The rate that does it (``nan`` if none).
-
-    Examples
-    --------
-    >>> X, y = np.eye(2), np.array([1.0, 0.5])
-    >>> run = run_lp_regression(X, y, p=2, lrs=[0.5, 2.0, 8.0], steps=5)
-    >>> fewest_steps(run, 1e-20)    # rate 2 solves it in one step
-    (1.0, 2.0)
-    """
-    steps = np.where(run.diverged, np.inf, run.steps_to(level))
-    if not np.any(np.isfinite(steps)):
-        return np.inf, np.nan
-    i = int(np.argmin(steps))
-    return float(steps[i]), float(run.lrs[i])
-
-
-def _verdict_inputs(n_a: float, n_b: float, resolution: float) -> tuple[float, float, float]:
-    """Checked ``(resolution, a, b)`` of a verdict: resolution >= 1, counts >= 0 or inf."""
-    res = as_real("resolution", resolution)
-    if res < 1:
-        raise ValueError(f"resolution must be >= 1, got {resolution}")
-    a, b = float(n_a), float(n_b)
-    if np.isnan(a) or np.isnan(b) or a < 0 or b < 0:
-        raise ValueError(f"iteration counts must be >= 0 or inf, got {n_a}, {n_b}")
-    return res, a, b
-
-
-def order_verdict(n_a: float, n_b: float, *, resolution: float = 1.5) -> str:
-    """The order of two iteration counts, or a tie inside the resolution.
-
-    ``"faster"`` if ``a`` needs fewer iterations than ``b`` by more than the
-    factor ``resolution``, ``"slower"`` if more by that factor, ``"tie"``
-    otherwise.  A count of ``inf`` (target not reached) is censored: it loses
-    to any finite count, and two of them give ``"neither reached"``.  With a
-    factor-2 learning-rate grid the book uses ``resolution=1.5`` unless a finer
-    grid (:func:`refine_rate`) has resolved the pair.
-
-    Parameters
-    ----------
-    n_a, n_b : float
-        Iteration counts (``inf`` allowed).
-    resolution : float, default 1.5
-        Must be ``>= 1``.
-
-    Returns
-    -------
-    str
-
-    Examples
-    --------
-    >>> order_verdict(100, 400), order_verdict(212, 236), order_verdict(np.inf, 10)
-    ('faster', 'tie', 'slower')
-    """
-    res, a, b = _verdict_inputs(n_a, n_b, resolution)
-    if np.isinf(a) and np.isinf(b):
-        return "neither reached"
-    if np.isinf(a):
-        return "slower"
-    if np.isinf(b):
-        return "faster"
-    if a * res < b:
-        return "faster"
-    if b * res < a:
-        return "slower"
-    return "tie"
-
-
-EDGE_SPREAD = 1.4
-"""How far round-off moves a step count at the edge of stability (a factor; measured 1.31).
-
-GD and Adam on networks with the l2 loss reach their tuned rates' targets through
-"catapults" (the loss shoots up 50 to 120 times and comes back) whose timing round-off
-decides: between OpenBLAS kernels their counts differ by up to 31 %, and a target reached
-on one CPU may be missed on another (``benchmarks/kernel_spread.py``).
-"""
-
-
-def edge_verdict(n_a: float, n_b: float, *, resolution: float = 1.5) -> str:
-    """The only order reproducible for a count at the edge of stability: faster or not.
-
-    ``"faster"`` if ``a`` needs fewer iterations than ``b`` by more than
-    ``resolution * EDGE_SPREAD`` (so that no machine's rounding can undo it), else
-    ``"not faster"``: a tie, a loss and a target not reached (``inf``) are not told
-    apart, since round-off moves such a count by up to ``EDGE_SPREAD`` and can turn a late
-    arrival into none.
-
-    Examples
-    --------
-    >>> edge_verdict(100, 400), edge_verdict(899, 1000), edge_verdict(np.inf, 1000)
-    ('faster', 'not faster', 'not faster')
-    """
-    res, a, b = _verdict_inputs(n_a, n_b, resolution)
-    return "faster" if np.isfinite(a) and a * res * EDGE_SPREAD < b else "not faster"
-
-
-def refine_rate(
-    X: ArrayLike,
-    y: ArrayLike,
-    *,
-    p: int,
-    steps: int,
-    center: float,
-    seeds: Sequence[int] = (0, 1, 2),
-    options: Mapping[str, Any],
-    factor: float = 2.0**0.25,
-    half_width: int = 3,
-) -> Tuned:
-    """Re-tune a rate on a finer grid ``center * factor**k``, ``|k| <= half_width``.
-
-    The criterion is the protocol's (:func:`linnet.experiments.tune_lr`: mean
-    final loss over seeds, a rate that diverges for any seed excluded), without
-    grid extension.  With ``factor = 2**(1/4)`` and ``half_width = 3`` the
-    grid fills the gaps between ``center`` and its factor-2 neighbours.
-
-    Parameters
-    ----------
-    X, y : array_like
-    p, steps : int
-    center : float
-        The rate tuned on the coarse grid.
-    seeds : sequence of int, default (0, 1, 2)
-    options : mapping
-        Options of :func:`linnet.run_lp_regression` for the method.
-    factor : float, default 2**0.25
-        Must be ``> 1``.
-    half_width : int, default 3
-
-    Returns
-    -------
-    Tuned
-
-    Examples
-    --------
-    >>> X, y = np.eye(2), np.array([1.0, 0.5])
-    >>> fine = refine_rate(X, y, p=2, steps=3, center=1.5, seeds=[0],
-    ...                    options={"optimizer": "gd", "depth": 1})
-    >>> round(fine.best_lr, 3)   # the grid point closest to the one-step rate 2
-    2.121
-    """
-    c = as_real("center", center)
-    f = as_real("factor", factor)
-    if c <= 0 or f <= 1:
-        raise ValueError(f"center must be > 0 and factor > 1, got {center}, {factor}")
-    k = as_int("half_width", half_width, 1)
-    grid = c * f ** np.arange(-k, k + 1, dtype=float)
-    return tune_lr(X, y, p=p, steps=steps, lrs=grid, seeds=seeds, options=dict(options), extend=0)
-
-
 def budget_study(
     X: ArrayLike,
     y: ArrayLike,
@@ -513,7 +341,7 @@ def budget_study(
     each budget is then read off that run with :func:`budget_read` (rates
     re-tuned per budget, target = the baseline's loss at the budget).  For each
     relative gap :math:`\epsilon` of ``precisions`` it also records each
-    method's :func:`fewest_steps` to :math:`L^* + \epsilon (L_0 - L^*)` (rate
+    method's :func:`linnet.protocol.fewest_steps` to :math:`L^* + \epsilon (L_0 - L^*)` (rate
     chosen by that count among rates that never diverge).
 
     Parameters
@@ -544,7 +372,6 @@ def budget_study(
     >>> sorted(out["reads"]), out["reads"]["10"]["iterations"]["GD"]
     (['10', '20'], 10.0)
     """
-    from .engine import lp_minimum
 
     if baseline not in methods:
         raise ValueError(f"methods must include the baseline {baseline!r}")
@@ -579,7 +406,7 @@ def robustness_study(
     lrs: ArrayLike,
     seeds: Sequence[int] = (0, 1, 2),
 ) -> dict[str, Any]:
-    """The protocol (:func:`linnet.experiments.compare_methods`) for variants of one optimizer.
+    """The protocol (:func:`linnet.protocol.compare_methods`) for variants of one optimizer.
 
     Used for the baselines' conventions (PyTorch's defaults against the
     TensorFlow 1 defaults the paper used, and a sweep of AdaDelta's
@@ -611,8 +438,6 @@ def robustness_study(
     >>> sorted(out)
     ['AdaDelta', 'GD']
     """
-    from .experiments import METHODS, compare_methods
-
     out: dict[str, Any] = {}
     groups: dict[str, dict[str, dict[str, Any]]] = {}
     for label, options in variants.items():
@@ -630,3 +455,82 @@ def robustness_study(
                 "iterations": [float(n) for n in comp.iterations[label]],
             }
     return out
+
+
+def protocol_methods(width: int = 16) -> dict[str, dict[str, Any]]:
+    """:data:`linnet.protocol.METHODS` with chapter 6's hidden width for the explicit networks.
+
+    With the balanced start the width does not change :math:`W_e` (see
+    :func:`linnet.run_lp_regression`); it is recorded for the label's sake.
+
+    Examples
+    --------
+    >>> protocol_methods()["GD, depth-2 network"]["width"]
+    16
+    """
+    n = as_int("width", width, 1)
+    return {
+        label: {**opts, "width": n} if opts.get("form") == "factors" else dict(opts)
+        for label, opts in METHODS.items()
+    }
+
+
+def acceleration_rows(
+    X: ArrayLike,
+    y: ArrayLike,
+    *,
+    p: int,
+    budget: int,
+    methods: Mapping[str, Mapping[str, Any]],
+    lrs: ArrayLike,
+    seeds: Sequence[int],
+    conventions: Sequence[str] = ("torch",),
+    run_on: int = 4,
+    progress: Progress | None = None,
+) -> tuple[list[dict[str, Any]], dict[str, Comparison]]:
+    """The protocol at one budget under one or more conventions: table rows and comparisons.
+
+    The first convention runs every method; each further convention reruns only
+    the methods whose optimizer depends on it (AdaGrad, AdaDelta, Adam), since
+    gradient descent and momentum are the same under every convention.  Rows of
+    convention-free methods carry ``conventions = "any"``.
+
+    Returns
+    -------
+    rows : list of dict
+        :meth:`linnet.protocol.Comparison.rows` with ``budget`` in front.
+    comparisons : dict
+        Convention -> :class:`linnet.protocol.Comparison`.
+
+    Examples
+    --------
+    >>> from linnet.datasets import sensor_like
+    >>> from linnet.protocol import lr_grid
+    >>> data = sensor_like(m=40, d=4, seed=0)
+    >>> rows, _ = acceleration_rows(data.X, data.y, p=4, budget=30,
+    ...     methods={"GD": METHODS["GD"], "AdaGrad": METHODS["AdaGrad"]},
+    ...     lrs=lr_grid(0.01, 1.0), seeds=[0], conventions=["torch", "tf1"])
+    >>> [(r["method"], r["conventions"]) for r in rows]
+    [('GD', 'any'), ('AdaGrad', 'torch'), ('AdaGrad', 'tf1')]
+    """
+    rows: list[dict[str, Any]] = []
+    comparisons: dict[str, Comparison] = {}
+    for i, conv in enumerate(conventions):
+        chosen = {
+            label: opts
+            for label, opts in methods.items()
+            if i == 0 or opts.get("optimizer", "gd") not in _CONVENTION_FREE
+        }
+        comp = compare_methods(
+            X, y, p=p, steps=budget, methods=chosen, lrs=lrs, seeds=seeds,
+            progress=progress, conventions=conv, run_on=run_on,
+        )  # fmt: skip
+        comparisons[conv] = comp
+        for row in comp.rows():
+            free = methods.get(row["method"], METHODS["GD"]).get("optimizer", "gd")
+            if free in _CONVENTION_FREE:
+                if i > 0:
+                    continue
+                row["conventions"] = "any"
+            rows.append({"budget": budget, **row})
+    return rows, comparisons
