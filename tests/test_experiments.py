@@ -13,6 +13,9 @@ import pytest
 from linnet import datasets, lp_minimum, run_lp_regression
 from linnet.experiments import main
 from linnet.protocol import METHODS, PAPER_METHODS, compare_methods, lr_grid, tune_lr
+from linnet.studies import protocol_methods
+
+CLI_METHODS = protocol_methods()
 
 
 def test_lr_grid_is_factor_two():
@@ -91,14 +94,14 @@ def test_command_writes_table_and_figures(tmp_path, capsys):
     assert code == 0
     with (out / "acceleration.csv").open() as handle:
         rows = list(csv.DictReader(handle))
-    assert len(rows) == 2 * len(METHODS)
+    assert len(rows) == 2 * len(CLI_METHODS)
     assert {r["p"] for r in rows} == {"2", "4"}
     assert all(r["data"] == "uci_gas" and r["seeds"] == "2" for r in rows)
     for p in (2, 4):
         png = out / f"acceleration_uci_gas_p{p}_torch.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     captured = capsys.readouterr()
-    assert f"{2 * len(METHODS)}/{2 * len(METHODS)}" in captured.err
+    assert f"{2 * len(CLI_METHODS)}/{2 * len(CLI_METHODS)}" in captured.err
     assert "wrote" in captured.out
 
 
@@ -111,10 +114,11 @@ def test_command_columns_budgets_conventions_and_censoring(tmp_path):
     assert main(argv) == 0
     with (out / "acceleration.csv").open() as handle:
         rows = list(csv.DictReader(handle))
-    adaptive = [m for m, o in METHODS.items() if o["optimizer"] not in ("gd", "momentum")]
+    adaptive = [m for m, o in CLI_METHODS.items() if o["optimizer"] not in ("gd", "momentum")]
     # Per budget: every method once, the adaptive ones once more under the second convention.
-    assert len(rows) == 2 * (len(METHODS) + len(adaptive))
-    assert [r["method"] for r in rows[: len(METHODS)]] == list(METHODS)  # networks first
+    assert len(rows) == 2 * (len(CLI_METHODS) + len(adaptive))
+    assert [r["method"] for r in rows[: len(CLI_METHODS)]] == list(CLI_METHODS)  # networks first
+    assert {r["lr_grid_factor"] for r in rows} == {str(2.0**0.25)}  # every rate refined
     for r in rows:
         want = {"torch", "tf1"} if r["method"] in adaptive else {"any"}
         assert r["conventions"] in want
@@ -237,5 +241,25 @@ def test_command_defaults_are_chapter_6s_protocol():
     assert CH6_PROTOCOL["grid"] == (2.0**-9, 2.0**1) and CH6_PROTOCOL["run_on"] == 4
     assert CH6_PROTOCOL["seeds"] == 3 and CH6_PROTOCOL["budgets"] == (1000,)
     methods = protocol_methods()
-    assert list(methods) == list(METHODS)
+    gaussian = [m for m in methods if m.endswith("Gaussian start")]
+    assert [m for m in methods if m not in gaussian] == list(METHODS)
+    assert gaussian == [
+        "GD, depth-2 network, Gaussian start",
+        "GD, depth-3 network, Gaussian start",
+    ]
+    assert list(methods).index(gaussian[0]) == list(methods).index("GD, depth-3 network") + 1
     assert all(o.get("width") == 16 for o in methods.values() if o.get("form") == "factors")
+
+
+def test_tune_lr_refines_around_the_best_rate():
+    # One-step problem: rate 2 is exact; the starting grid 1/4..1 puts the best at 1 (edge,
+    # extended to 4), refinement adds 2^(k/4) around the coarse best and re-chooses.
+    X, y = np.eye(2), np.array([1.0, 0.5])
+    coarse = tune_lr(X, y, p=2, steps=3, lrs=[0.25, 0.5, 1.0], seeds=[0])
+    fine = tune_lr(X, y, p=2, steps=3, lrs=[0.25, 0.5, 1.0], seeds=[0], refine=True)
+    assert coarse.grid_factor == 2.0 and fine.grid_factor == 2.0**0.25
+    around = coarse.best_lr * 2.0 ** (np.arange(-3, 4) / 4)
+    assert np.all(np.isclose(around[:, None], fine.lrs[None, :]).any(axis=1))
+    assert set(coarse.lrs) <= set(fine.lrs) and fine.score.min() <= coarse.score.min()
+    comp = compare_methods(X, y, p=2, steps=3, methods=["GD"], seeds=[0], lrs=[0.25, 0.5, 1.0])
+    assert comp.tuned["GD"].grid_factor == 2.0**0.25  # refined by default

@@ -4,12 +4,14 @@ Command line::
 
     python -m linnet.experiments acceleration [--data PATH] [--out DIR]
         [--budgets 1000,3000,10000] [--conventions torch,tf1] [--p 2,4]
-        [--lrs LOW,HIGH] [--run-on 4] [--seeds 3] [--width 16] [--no-plots]
+        [--lrs LOW,HIGH] [--run-on 4] [--seeds 3] [--width 16] [--no-refine] [--no-plots]
 runs chapter 6's protocol (its defaults: the synthetic
 :func:`linnet.datasets.sensor_like` data with ``m=512, d=32, seed=0`` and the
 noise calibrated to the paper's data, ``r2=GAS_R2``, and
 :func:`linnet.datasets.tecator`; rates from ``2**-9`` to ``2`` extended at the
-edges; 3 seeds; iterations counted up to 4 times the budget), or, with
+edges, each method's best rate refined on a :math:`2^{1/4}` grid unless
+``--no-refine``; 3 seeds; iterations counted up to 4 times the budget; the GD
+networks also from a near-zero Gaussian start), or, with
 ``--data``, on the UCI gas data at ``PATH``.  Each budget is a run of its own
 (rates re-tuned at each budget).  ``--conventions`` chooses the adaptive
 baselines' defaults (PyTorch's or TensorFlow 1's, which the paper used; both
@@ -187,6 +189,7 @@ def _acceleration(args: argparse.Namespace) -> int:
                 found, comps = acceleration_rows(
                     data.X, data.y, p=p, budget=budget, methods=methods, lrs=grid,
                     seeds=seeds, conventions=args.conventions, run_on=args.run_on,
+                    refine=not args.no_refine,
                     progress=progress,
                 )  # fmt: skip
                 head = {"data": name, "m": data.X.shape[0], "d": data.X.shape[1], "p": p}
@@ -213,6 +216,8 @@ def _acceleration(args: argparse.Namespace) -> int:
         "--lrs", ",".join(f"{v!r}" for v in args.lrs), "--run-on", str(args.run_on),
         "--width", str(args.width),
     ]  # fmt: skip
+    if args.no_refine:
+        command.append("--no-refine")
     if args.no_plots:
         command.append("--no-plots")
     provenance.update(
@@ -282,7 +287,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="Section 7.1: GD on linear networks vs the end-to-end rule vs AdaGrad/AdaDelta/Adam",
         description=(
             "Chapter 6's protocol: tune each method's learning rate on a factor-2 grid by "
-            "the loss at the budget (3 seeds), then count iterations to reach GD's final "
+            "the loss at the budget (3 seeds), refine it on a 2^(1/4) grid around the best "
+            "rate, then count iterations to reach GD's final "
             "loss, running on to 4 times the budget if needed (l2 and l4 losses). Writes "
             "acceleration.csv (unreached targets are NaN with reached = False), "
             "provenance.json and PNG loss curves. On a busy machine, set "
@@ -337,6 +343,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     acc.add_argument(
         "--width", type=int, default=CH6_PROTOCOL["width"], help="hidden width of the networks"
+    )
+    acc.add_argument(
+        "--no-refine",
+        action="store_true",
+        help="keep each method's rate from the factor-2 grid (default: refine it on a "
+        "2^(1/4) grid around the best rate, GD included)",
     )
     acc.add_argument("--no-plots", action="store_true", help="write no PNG figures")
     args = parser.parse_args(argv)

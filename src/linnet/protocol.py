@@ -35,6 +35,7 @@ from .engine import CONVENTIONS, Run, _as_lrs, lp_minimum, run_lp_regression_see
 
 __all__ = [
     "EDGE_SPREAD",
+    "FINE_FACTOR",
     "METHODS",
     "PAPER_METHODS",
     "Comparison",
@@ -50,6 +51,14 @@ __all__ = [
     "tune_lr",
 ]
 
+
+FINE_FACTOR = 2.0**0.25
+"""Step of the refined learning-rate grid (:func:`tune_lr` with ``refine=True``).
+
+The book's tie rule: two methods whose rates were tuned on a grid of step ``f`` tie when
+their step counts differ by less than the factor ``f`` (:func:`order_verdict`), since a
+rate known only to within a grid step moves a count by about that much.
+"""
 
 #: The methods of the comparison, label -> options of :func:`linnet.run_lp_regression`.
 METHODS: dict[str, dict[str, Any]] = {
@@ -117,6 +126,10 @@ class Tuned:
     conventions
         ``"torch"`` or ``"tf1"``: the optimizer defaults used
         (``linnet.engine.CONVENTIONS``).
+    grid_factor
+        The step of the grid around ``best_lr``: ``2`` on the starting grid,
+        ``FINE_FACTOR`` (:math:`2^{1/4}`) after refinement.  Verdicts between
+        methods tuned this way treat a smaller ratio of counts as a tie.
     """
 
     method: str
@@ -127,6 +140,7 @@ class Tuned:
     at_edge: bool
     runs: list[Run]
     conventions: str = "torch"
+    grid_factor: float = 2.0
 
     @property
     def best_index(self) -> int:
@@ -185,6 +199,7 @@ def tune_lr(
     options: Mapping[str, Any] | None = None,
     extend: int = 6,
     conventions: str = "torch",
+    refine: bool = False,
 ) -> Tuned:
     """Tune one method's learning rate by its loss at the step budget.
 
@@ -193,7 +208,10 @@ def tune_lr(
     mean over seeds of its final loss, ``inf`` if it diverged for any seed; the
     best rate minimises it.  If the best rate is the smallest or the largest
     of the grid, the grid is extended by two factor-2 steps in that direction
-    and only the new rates are run, up to ``extend`` times.
+    and only the new rates are run, up to ``extend`` times.  With ``refine``, the
+    rates ``best * FINE_FACTOR**k`` for ``k = -3, ..., 3`` (:math:`2^{1/4}` apart,
+    filling the gaps to the factor-2 neighbours) are run too, and the best rate
+    is chosen again, by the same rule, on the union.
 
     Parameters
     ----------
@@ -216,6 +234,8 @@ def tune_lr(
         epsilon; AdaDelta ``rho=0.95``, ``eps=1e-8``; Adam's epsilon as
         "epsilon hat"); see :func:`linnet.run_lp_regression`.  Hyper-parameters
         given in ``options`` override them.
+    refine : bool, default False
+        Refine the rate on a :math:`2^{1/4}` grid around the best rate.
 
     Returns
     -------
@@ -257,9 +277,17 @@ def tune_lr(
             break
         runs = _merge(runs, run_lp_regression_seeds(X, y, seeds=list(seeds), lrs=new, **kwargs))
     score = _score(runs)
-    lrs_final = runs[0].lrs
     if np.all(np.isinf(score)):
         raise ValueError(f"{method}: every learning rate diverged for some seed")
+    if refine:
+        centre = float(runs[0].lrs[int(np.argmin(score))])
+        fine = centre * FINE_FACTOR ** np.array([-3.0, -2.0, -1.0, 1.0, 2.0, 3.0])
+        fine = fine[~np.isclose(fine[:, None], runs[0].lrs[None, :], rtol=1e-12).any(axis=1)]
+        if fine.size:
+            more = run_lp_regression_seeds(X, y, seeds=list(seeds), lrs=fine, **kwargs)
+            runs = _merge(runs, more)
+        score = _score(runs)
+    lrs_final = runs[0].lrs
     best = int(np.argmin(score))
     return Tuned(
         method=method,
@@ -270,6 +298,7 @@ def tune_lr(
         at_edge=best in (0, lrs_final.size - 1),
         runs=runs,
         conventions=conventions,
+        grid_factor=FINE_FACTOR if refine else 2.0,
     )
 
 
@@ -361,7 +390,9 @@ class Comparison:
         Keys (in this order):
 
         * ``method``, ``in_paper``, ``conventions`` (of the adaptive methods);
-        * ``best_lr``, ``lr_at_grid_edge``, ``network_diverged_at_lr`` (for an
+        * ``best_lr``, ``lr_grid_factor`` (the step of the grid it was chosen on:
+          2, or :math:`2^{1/4}` when refined), ``lr_at_grid_edge``,
+          ``network_diverged_at_lr`` (for an
           end-to-end rule: whether GD on the same explicit network diverges at
           the rule's rate, see :meth:`network_diverged_at`; else ``None``);
         * ``L_star``, ``L0_mean`` (loss at the start), ``target_mean`` (GD's
@@ -394,6 +425,7 @@ class Comparison:
                     "in_paper": label in PAPER_METHODS,
                     "conventions": self.conventions,
                     "best_lr": tuned.best_lr,
+                    "lr_grid_factor": tuned.grid_factor,
                     "lr_at_grid_edge": tuned.at_edge,
                     "network_diverged_at_lr": self.network_diverged_at(label),
                     "L_star": self.L_star,
@@ -468,10 +500,13 @@ def compare_methods(
     progress: Progress | None = None,
     conventions: str = "torch",
     run_on: int = 1,
+    refine: bool = True,
 ) -> Comparison:
     """Run the Section 7.1 comparison on one data set for one ``p``.
 
-    Each method's rate is tuned with :func:`tune_lr`; the target of seed ``s``
+    Each method's rate is tuned with :func:`tune_lr` and, by default, refined on a
+    :math:`2^{1/4}` grid around the best rate of the starting grid (GD included), so
+    that every verdict rests on refined rates; the target of seed ``s``
     is the final loss of depth-1 gradient descent (``"GD"``, always included) at
     its tuned rate; every method's iterations to that target are counted at
     its own tuned rate.  With ``run_on > 1``, a method that misses the target
@@ -498,6 +533,8 @@ def compare_methods(
         Optimizer defaults of the adaptive baselines (see :func:`tune_lr`).
     run_on : int, default 1
         Count iterations up to ``run_on * steps`` (``1``: within the budget).
+    refine : bool, default True
+        Refine every method's rate (:func:`tune_lr` with ``refine=True``).
 
     Returns
     -------
@@ -538,6 +575,7 @@ def compare_methods(
         tuned[label] = tune_lr(
             inputs, y, p=order, steps=n_steps, lrs=grid, seeds=seed_list,
             method=label, options=options, extend=extend, conventions=conventions,
+            refine=refine,
         )  # fmt: skip
         if progress is not None:
             progress.update(f"p={order} {label}")
@@ -646,21 +684,28 @@ def _verdict_inputs(n_a: float, n_b: float, resolution: float) -> tuple[float, f
     return res, a, b
 
 
-def order_verdict(n_a: float, n_b: float, *, resolution: float = 1.5) -> str:
+def order_verdict(
+    n_a: float, n_b: float, *, resolution: float = FINE_FACTOR, spread: float = 1.0
+) -> str:
     """The order of two iteration counts, or a tie inside the resolution.
 
     ``"faster"`` if ``a`` needs fewer iterations than ``b`` by more than the
     factor ``resolution``, ``"slower"`` if more by that factor, ``"tie"``
     otherwise.  A count of ``inf`` (target not reached) is censored: it loses
-    to any finite count, and two of them give ``"neither reached"``.  With a
-    factor-2 learning-rate grid the book uses ``resolution=1.5`` unless a finer
-    grid (:func:`refine_rate`) has resolved the pair.
+    to any finite count, and two of them give ``"neither reached"``.  The
+    resolution is the step of the grid on which both rates were tuned (the
+    book's one tie rule): ``FINE_FACTOR`` (:math:`2^{1/4}`) for refined rates.
+    A ratio within the factor ``spread`` of the threshold, on either side, is
+    ``"borderline"``: ``spread`` is how far round-off on another CPU can move
+    the ratio (``1``: not at all), so that no verdict flips between machines.
 
     Parameters
     ----------
     n_a, n_b : float
         Iteration counts (``inf`` allowed).
-    resolution : float, default 1.5
+    resolution : float, default FINE_FACTOR
+        Must be ``>= 1``.
+    spread : float, default 1
         Must be ``>= 1``.
 
     Returns
@@ -671,14 +716,22 @@ def order_verdict(n_a: float, n_b: float, *, resolution: float = 1.5) -> str:
     --------
     >>> order_verdict(100, 400), order_verdict(212, 236), order_verdict(np.inf, 10)
     ('faster', 'tie', 'slower')
+    >>> order_verdict(100, 150, resolution=1.5, spread=1.02)
+    'borderline'
     """
     res, a, b = _verdict_inputs(n_a, n_b, resolution)
+    s = as_real("spread", spread)
+    if s < 1:
+        raise ValueError(f"spread must be >= 1, got {spread}")
     if np.isinf(a) and np.isinf(b):
         return "neither reached"
     if np.isinf(a):
         return "slower"
     if np.isinf(b):
         return "faster"
+    ratio = max(a, b) / min(a, b) if min(a, b) > 0 else np.inf
+    if res / s <= ratio <= res * s and s > 1:
+        return "borderline"
     if a * res < b:
         return "faster"
     if b * res < a:

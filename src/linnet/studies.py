@@ -33,6 +33,7 @@ from .protocol import (
 __all__ = [
     "BUDGETS",
     "CH6_PROTOCOL",
+    "GAUSSIAN_START",
     "PRECISIONS",
     "SYNTHETIC",
     "BudgetRead",
@@ -457,22 +458,35 @@ def robustness_study(
     return out
 
 
+#: The near-zero Gaussian start of the networks' control rows (chapter 6).
+GAUSSIAN_START: dict[str, Any] = {"init": "gaussian", "init_scale": 0.01}
+
+
 def protocol_methods(width: int = 16) -> dict[str, dict[str, Any]]:
-    """:data:`linnet.protocol.METHODS` with chapter 6's hidden width for the explicit networks.
+    """:data:`linnet.protocol.METHODS` with chapter 6's hidden width, plus Gaussian starts.
 
     With the balanced start the width does not change :math:`W_e` (see
-    :func:`linnet.run_lp_regression`); it is recorded for the label's sake.
+    :func:`linnet.run_lp_regression`); it is recorded for the label's sake.  After
+    the GD networks come the same networks from a near-zero Gaussian start of that
+    width (:data:`GAUSSIAN_START`, not balanced), the control that shows what the
+    balanced start contributes.
 
     Examples
     --------
-    >>> protocol_methods()["GD, depth-2 network"]["width"]
-    16
+    >>> methods = protocol_methods()
+    >>> methods["GD, depth-2 network"]["width"], methods["GD, depth-2 network, Gaussian start"]
+    (16, {'optimizer': 'gd', 'depth': 2, 'form': 'factors', 'width': 16, 'init': 'gaussian', \
+'init_scale': 0.01})
     """
     n = as_int("width", width, 1)
-    return {
-        label: {**opts, "width": n} if opts.get("form") == "factors" else dict(opts)
-        for label, opts in METHODS.items()
-    }
+    out: dict[str, dict[str, Any]] = {}
+    for label, opts in METHODS.items():
+        out[label] = {**opts, "width": n} if opts.get("form") == "factors" else dict(opts)
+        if label == "GD, depth-3 network":
+            for N in (2, 3):
+                net = out[f"GD, depth-{N} network"]
+                out[f"GD, depth-{N} network, Gaussian start"] = {**net, **GAUSSIAN_START}
+    return out
 
 
 def acceleration_rows(
@@ -487,6 +501,7 @@ def acceleration_rows(
     conventions: Sequence[str] = ("torch",),
     run_on: int = 4,
     progress: Progress | None = None,
+    refine: bool = True,
 ) -> tuple[list[dict[str, Any]], dict[str, Comparison]]:
     """The protocol at one budget under one or more conventions: table rows and comparisons.
 
@@ -523,7 +538,7 @@ def acceleration_rows(
         }
         comp = compare_methods(
             X, y, p=p, steps=budget, methods=chosen, lrs=lrs, seeds=seeds,
-            progress=progress, conventions=conv, run_on=run_on,
+            progress=progress, conventions=conv, run_on=run_on, refine=refine,
         )  # fmt: skip
         comparisons[conv] = comp
         for row in comp.rows():
