@@ -79,13 +79,15 @@ METHODS: dict[str, dict[str, Any]] = {
 PAPER_METHODS = frozenset(m for m in METHODS if "not in the paper" not in m)
 
 
-def lr_grid(low: float, high: float) -> FloatArray:
-    """The factor-2 grid ``low, 2 low, 4 low, ...`` up to ``high`` (inclusive, rounded).
+def lr_grid(low: float, high: float, factor: float = 2.0) -> FloatArray:
+    """The grid ``low, factor low, factor**2 low, ...`` up to ``high`` (inclusive, rounded).
 
     Parameters
     ----------
     low, high : float
         ``0 < low <= high``.
+    factor : float, default 2
+        The step, ``> 1`` (``FINE_FACTOR`` for the refined grid).
 
     Returns
     -------
@@ -95,12 +97,17 @@ def lr_grid(low: float, high: float) -> FloatArray:
     --------
     >>> lr_grid(0.25, 2.0).tolist()
     [0.25, 0.5, 1.0, 2.0]
+    >>> len(lr_grid(1.0, 2.0, FINE_FACTOR))
+    5
     """
     bounds = _as_lrs([low, high])
     if bounds[1] < bounds[0]:
         raise ValueError(f"lr_grid needs low <= high, got low={low}, high={high}")
-    n = int(np.floor(np.log2(bounds[1] / bounds[0]) + 1e-9)) + 1
-    return bounds[0] * 2.0 ** np.arange(n)
+    step = as_real("factor", factor)
+    if step <= 1:
+        raise ValueError(f"factor must be > 1, got {factor}")
+    n = int(np.floor(np.log(bounds[1] / bounds[0]) / np.log(step) + 1e-9)) + 1
+    return bounds[0] * step ** np.arange(n, dtype=float)
 
 
 @dataclass(frozen=True, eq=False)

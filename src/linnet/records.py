@@ -320,6 +320,7 @@ CH6_VARIANTS: dict[str, dict[str, Any]] = {
 """The baselines' conventions and AdaDelta's ``eps`` sweep (chapter 6's robustness table)."""
 
 CH6_BUDGET_GRID = (2.0**-14, 2.0**5)
+"""Range of the budget study's grid, stepped by ``linnet.protocol.FINE_FACTOR`` (77 rates)."""
 CH6_START_GRID = (2.0**-9, 2.0**1)
 
 CH6_DATA: dict[str, dict[str, Any]] = {
@@ -437,7 +438,7 @@ def write_record(
 
 
 def _ch6_entries(name: str, data: Any) -> dict[str, tuple[dict[str, Any], Callable[[], Any]]]:
-    from .protocol import lr_grid
+    from .protocol import FINE_FACTOR, lr_grid
 
     recipe = _recipe(name)
     out: dict[str, tuple[dict[str, Any], Callable[[], Any]]] = {}
@@ -447,6 +448,8 @@ def _ch6_entries(name: str, data: Any) -> dict[str, tuple[dict[str, Any], Callab
             "p": p,
             "methods": CH6_BUDGET_METHODS,
             "grid": CH6_BUDGET_GRID,
+            "grid_factor": FINE_FACTOR,
+            "run_on": 4,
             "budgets": BUDGETS,
             "precisions": PRECISIONS,
             "seed": 0,
@@ -454,7 +457,11 @@ def _ch6_entries(name: str, data: Any) -> dict[str, tuple[dict[str, Any], Callab
         out[f"budgets/{name}/l{p}"] = (
             settings,
             lambda p=p: budget_study(
-                data.X, data.y, p=p, methods=CH6_BUDGET_METHODS, lrs=lr_grid(*CH6_BUDGET_GRID)
+                data.X,
+                data.y,
+                p=p,
+                methods=CH6_BUDGET_METHODS,
+                lrs=lr_grid(*CH6_BUDGET_GRID, FINE_FACTOR),
             ),
         )
     settings = {
@@ -462,6 +469,7 @@ def _ch6_entries(name: str, data: Any) -> dict[str, tuple[dict[str, Any], Callab
         "p": 4,
         "variants": CH6_VARIANTS,
         "grid": CH6_START_GRID,
+        "refine": True,
         "steps": BUDGETS[0],
     }
     out[f"robustness/{name}/l4"] = (

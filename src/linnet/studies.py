@@ -258,9 +258,16 @@ class BudgetRead:
     at_edge
         Method -> whether that rate is the smallest or largest of the grid.
     iterations
-        Method -> steps to the target at that rate (``inf``: not within the run).
+        Method -> steps to the target at that rate, counted up to ``run_on * T``
+        (``inf``: not reached by then, or not within the run).
     speedup
         Method -> GD's iterations over the method's (``nan`` if not reached).
+    censored
+        Method -> whether a missed target is only *censored*: the run ended before
+        ``run_on * T`` steps, so the method might still reach it within the run-on
+        that the other budgets allow.  A censored count is no verdict.
+    run_on
+        The run-on factor: counts go up to ``run_on * T`` steps, at every budget.
     """
 
     T: int
@@ -270,17 +277,22 @@ class BudgetRead:
     at_edge: dict[str, bool]
     iterations: dict[str, float]
     speedup: dict[str, float]
+    censored: dict[str, bool]
+    run_on: int = 4
 
 
 def budget_read(
-    runs: Mapping[str, Run], T: int, L_star: float, *, baseline: str = "GD"
+    runs: Mapping[str, Run], T: int, L_star: float, *, baseline: str = "GD", run_on: int = 4
 ) -> BudgetRead:
     """Read the Section 7.1 protocol at budget ``T`` off one long run per method.
 
     Each method's rate is re-tuned at ``T`` (:func:`retune_at`); the target is
     the baseline's loss at ``T`` at its re-tuned rate; every method is scored
-    by its steps to that target at its own re-tuned rate, counted over the
-    whole run (a count above ``T`` means it needed a run-on).
+    by its steps to that target at its own re-tuned rate, counted up to
+    ``run_on * T`` steps as in the protocol (a count above ``T`` means it needed
+    a run-on).  Where the run is shorter than ``run_on * T`` and the target is
+    not reached within it, the count is *censored* (``BudgetRead.censored``),
+    not a loss: every budget has the same run-on.
 
     Parameters
     ----------
@@ -291,6 +303,8 @@ def budget_read(
     L_star : float
         The optimal loss, for the target's relative gap.
     baseline : str, default "GD"
+    run_on : int, default 4
+        Counts go up to ``run_on * T`` steps.
 
     Returns
     -------
@@ -301,8 +315,8 @@ def budget_read(
     >>> X, y = np.eye(2), np.array([1.0, 0.5])
     >>> runs = {"GD": run_lp_regression(X, y, p=4, lrs=[0.5, 1.0, 2.0], steps=200)}
     >>> read = budget_read(runs, 100, 0.0)
-    >>> read.iterations["GD"], read.speedup["GD"]
-    (100.0, 1.0)
+    >>> read.iterations["GD"], read.speedup["GD"], read.censored["GD"]
+    (100.0, 1.0, False)
     """
     if baseline not in runs:
         raise ValueError(f"the baseline {baseline!r} must be one of the runs")
@@ -310,7 +324,12 @@ def budget_read(
     base = runs[baseline]
     target = float(base.losses[T, chosen[baseline]])
     rel = float(relative_excess(target, base.losses[0, 0], L_star))
-    its = {label: float(run.steps_to(target)[chosen[label]]) for label, run in runs.items()}
+    limit = as_int("run_on", run_on, 1) * int(T)
+    its, censored = {}, {}
+    for label, run in runs.items():
+        n = float(run.steps_to(target)[chosen[label]])
+        its[label] = n if n <= limit else np.inf
+        censored[label] = bool(np.isinf(its[label]) and run.losses.shape[0] - 1 < limit)
     gd = its[baseline]
     return BudgetRead(
         T=int(T),
@@ -320,6 +339,8 @@ def budget_read(
         at_edge={label: chosen[label] in (0, run.lrs.size - 1) for label, run in runs.items()},
         iterations=its,
         speedup={label: gd / n if np.isfinite(n) and n > 0 else np.nan for label, n in its.items()},
+        censored=censored,
+        run_on=int(run_on),
     )
 
 
