@@ -15,10 +15,10 @@ from linnet import (
     sector_loop_integral,
     single_output_update,
 )
-from linnet.conservative import field_jacobian
+from linnet.conservative import field_jacobian, jacobian_asymmetry_map, nuclear_norm_potential
 from linnet.data import make_regression
 
-from strategies import depths, orthonormal, seeds
+from strategies import depths, matrix_and_gradient, orthonormal, seeds
 
 # Loop integrals of smooth fields by 64-node Gauss-Legendre quadrature on pieces of
 # length O(1): the quadrature error is far below round-off, which is ~1e-15 per
@@ -309,3 +309,95 @@ def test_depth_two_square_field_is_not_a_gradient_for_random_G():
     G, W = rng.standard_normal((2, 2)), rng.standard_normal((2, 2))
     J = field_jacobian(end_to_end_field(lambda _: G, 2), W)
     assert np.abs(J - J.T).max() > 1e-2
+
+
+# --- depth 2, two by two: the nuclear-norm potential (a proposition of the book) -----
+
+# Orthonormal bases of the two halves of R^{2x2}: symmetric traceless matrices (multiples
+# of reflections) and a I + b J (multiples of rotations), flattened row-major.
+SYMMETRIC_TRACELESS = np.array([[1.0, 0.0, 0.0, -1.0], [0.0, 1.0, 1.0, 0.0]]) / np.sqrt(2)
+ROTATIONAL = np.array([[1.0, 0.0, 0.0, 1.0], [0.0, -1.0, 1.0, 0.0]]) / np.sqrt(2)
+# Central differences with h = 1e-5 on O(1) entries: O(h^2) truncation plus ~1e-11
+# round-off, so "zero" is ~1e-10; non-zero singular values are O(1).
+RANK_TOL = 1e-6
+
+
+def signed_points(sign: int, count: int, seed: int) -> list[np.ndarray]:
+    """Random 2 x 2 matrices with det of the given sign and singular values in [0.5, 2]."""
+    rng = np.random.default_rng(seed)
+    points = []
+    for _ in range(count):
+        s = rng.uniform(0.5, 2.0, size=2)
+        U, V = orthonormal(rng, 2, 2), orthonormal(rng, 2, 2)
+        W = U @ np.diag(s) @ V.T
+        points.append(W if np.sign(np.linalg.det(W)) == sign else W[:, ::-1])
+    return points
+
+
+@pytest.mark.parametrize(("sign", "kernel"), [(1, SYMMETRIC_TRACELESS), (-1, ROTATIONAL)])
+def test_asymmetry_map_kernel_is_half_of_the_gradients_on_each_side(sign, kernel):
+    M = np.vstack([jacobian_asymmetry_map(W, 2) for W in signed_points(sign, 5, 7 + sign)])
+    assert M.shape == (80, 4)
+    sv = np.linalg.svd(M, compute_uv=False)
+    assert sv[1] > 0.1 and sv[2] < RANK_TOL  # rank 2
+    _, _, Vt = np.linalg.svd(M)
+    null = Vt[2:]
+    np.testing.assert_allclose(null.T @ null, kernel.T @ kernel, atol=RANK_TOL)
+    one = jacobian_asymmetry_map(signed_points(sign, 1, 3)[0], 2)
+    assert np.linalg.matrix_rank(one, tol=RANK_TOL) == 1  # one point sees one direction
+
+
+def test_asymmetry_map_is_linear_in_G_and_zero_at_depth_one():
+    rng = np.random.default_rng(4)
+    W, G = rng.standard_normal((2, 3)), rng.standard_normal((2, 3))
+    M = jacobian_asymmetry_map(W, 3)
+    assert M.shape == (36, 6)
+    J = field_jacobian(end_to_end_field(lambda _: G, 3), W)
+    np.testing.assert_allclose(M @ G.ravel(), (J - J.T).ravel(), atol=1e-8)
+    assert np.all(jacobian_asymmetry_map(W, 1) == 0.0)  # F = G: Jacobian zero
+    with pytest.raises(ValueError, match="W"):
+        jacobian_asymmetry_map(np.array([1.0, 2.0]), 2)
+    with pytest.raises(ValueError, match="depth"):
+        jacobian_asymmetry_map(W, 0)
+    with pytest.raises(ValueError, match="h"):
+        jacobian_asymmetry_map(W, 2, h=-1.0)
+
+
+@pytest.mark.parametrize(("sign", "basis"), [(1, SYMMETRIC_TRACELESS), (-1, ROTATIONAL)])
+def test_depth_two_field_is_the_gradient_of_the_nuclear_norm_potential(sign, basis):
+    rng = np.random.default_rng(20 + sign)
+    for W in signed_points(sign, 4, 30 + sign):
+        G = (rng.standard_normal(2) @ basis).reshape(2, 2)
+        _, grad = nuclear_norm_potential(W, G)
+        F = end_to_end_field(lambda _, G=G: G, 2)
+        np.testing.assert_allclose(grad, F(W), atol=1e-12)  # O(1) values: round-off
+        # on the other side the same G is not conservative: an O(1) gap
+        W_other = W[:, ::-1]
+        assert np.abs(nuclear_norm_potential(W_other, G)[1] - F(W_other)).max() > 1e-2
+
+
+@given(W_G=matrix_and_gradient(full_rank=True))
+@settings(max_examples=40, deadline=None)
+def test_nuclear_norm_potential_gradient_matches_finite_differences(W_G):
+    W, G = W_G
+    value, grad = nuclear_norm_potential(W, G)
+    assert value == pytest.approx(np.sum(G * W) * np.linalg.svd(W, compute_uv=False).sum())
+    J = field_jacobian(lambda M: np.full_like(M, nuclear_norm_potential(M, G)[0]), W)
+    # every row of J is the gradient; singular values >= 0.2 keep the SVD smooth
+    np.testing.assert_allclose(J[0].reshape(W.shape), grad, atol=1e-6)
+
+
+def test_nuclear_norm_potential_of_a_row_is_the_single_output_potential():
+    w, g = np.array([[0.3, -1.2, 0.5]]), np.array([[1.0, 0.4, -0.7]])
+    value, grad = nuclear_norm_potential(w, g)
+    assert value == pytest.approx(np.linalg.norm(w) * np.sum(w * g))
+    np.testing.assert_allclose(grad, end_to_end_field(lambda _: g, 2)(w), atol=1e-12)
+
+
+def test_nuclear_norm_potential_rejects_bad_input():
+    with pytest.raises(ValueError, match="rank-deficient"):
+        nuclear_norm_potential(np.array([[1.0, 2.0], [2.0, 4.0]]), np.eye(2))
+    with pytest.raises(ValueError, match="G"):
+        nuclear_norm_potential(np.eye(2), np.eye(3))
+    with pytest.raises(ValueError, match="NaN"):
+        nuclear_norm_potential(np.eye(2), np.array([[np.nan, 0.0], [0.0, 1.0]]))

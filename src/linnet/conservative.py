@@ -17,7 +17,10 @@ tools to look: the field itself (:func:`end_to_end_field`), its line integral
 around the boundary of an annular sector (:func:`sector_loop_integral`) and its
 curl in a 2-D plane (:func:`curl_2d`), and its Jacobian (:func:`field_jacobian`).
 A gradient field has zero loop integral and zero curl on every loop and every
-plane, and a symmetric Jacobian.
+plane, and a symmetric Jacobian.  Beyond the paper, for a constant gradient ``G``:
+the asymmetry of the Jacobian as a linear map of ``G``
+(:func:`jacobian_asymmetry_map`), and the depth-2 potential
+``<G, W> ||W||_*`` with its gradient (:func:`nuclear_norm_potential`).
 """
 
 from __future__ import annotations
@@ -28,9 +31,17 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._validation import FloatArray, as_depth, as_finite_array, as_int, as_real, same_shape
+from .linalg import zero_tolerance
 from .update import _preconditioned_gradient
 
-__all__ = ["curl_2d", "end_to_end_field", "field_jacobian", "sector_loop_integral"]
+__all__ = [
+    "curl_2d",
+    "end_to_end_field",
+    "field_jacobian",
+    "jacobian_asymmetry_map",
+    "nuclear_norm_potential",
+    "sector_loop_integral",
+]
 
 Field = Callable[[FloatArray], FloatArray]
 
@@ -346,3 +357,111 @@ def field_jacobian(field: Field, w: ArrayLike, h: float = 1e-5) -> FloatArray:
         diff = _evaluate(field, point + shift) - _evaluate(field, point - shift)
         columns.append(diff.ravel() / (2 * step))
     return np.array(columns).T
+
+
+def jacobian_asymmetry_map(W: ArrayLike, depth: int, h: float = 1e-5) -> FloatArray:
+    r"""The linear map :math:`G \mapsto J_G - J_G^\top` at ``W``, as a matrix (central differences).
+
+    :math:`J_G` is the Jacobian (:func:`field_jacobian`) at ``W`` of the end-to-end field
+    :math:`F_G(W) = \sum_{j=1}^{N} [W W^\top]^{\frac{j-1}{N}} G\, [W^\top W]^{\frac{N-j}{N}}`
+    of a *constant* gradient :math:`G` (Theorem 1, §4.1 of the paper).  :math:`F_G` is
+    linear in :math:`G`, so :math:`J_G - J_G^\top` is too: column :math:`i` of the result
+    is the flattened (row-major) :math:`J_{E_i} - J_{E_i}^\top` for the :math:`i`-th unit
+    matrix :math:`E_i` (row-major), and ``M @ G.ravel()`` is the flattened
+    :math:`J_G - J_G^\top`.  A :math:`G` in the kernel has a symmetric Jacobian at ``W``,
+    as a gradient field must; a :math:`G` outside it is certified non-conservative near
+    ``W`` (up to the differences' error, ``O(h^2)`` plus round-off ``~ eps |F| / h``).
+    Stacking the maps of several points (``np.vstack``) gives the :math:`G` whose
+    Jacobian is symmetric at all of them.  The book uses it for its multi-output
+    extension of Theorem 2 (§5 of the paper); the exact twin is
+    :func:`linnet.symbolic.field_jacobian_asymmetry` with a symbolic :math:`G`.
+
+    Parameters
+    ----------
+    W : array_like, shape (k, d)
+        The point, an end-to-end matrix.
+    depth : int
+        ``N >= 1``.
+    h : float, default 1e-5
+        Finite-difference step, ``> 0``.
+
+    Returns
+    -------
+    ndarray, shape ((k d)^2, k d)
+
+    Examples
+    --------
+    At depth 2 and :math:`W = \mathrm{diag}(2, 1)` the map has rank 1, and the symmetric
+    traceless :math:`G = \mathrm{diag}(1, -1)` is in its kernel:
+
+    >>> M = jacobian_asymmetry_map(np.diag([2.0, 1.0]), depth=2)
+    >>> M.shape, int(np.linalg.matrix_rank(M, tol=1e-6))
+    ((16, 4), 1)
+    >>> bool(np.abs(M @ np.array([1.0, 0.0, 0.0, -1.0])).max() < 1e-8)
+    True
+    """
+    point = as_finite_array("W", W, 2)
+    N = as_depth(depth)
+    columns = []
+    for unit in np.eye(point.size):
+        G = unit.reshape(point.shape)
+        J = field_jacobian(end_to_end_field(lambda _, G=G: G, N), point, h)
+        columns.append((J - J.T).ravel())
+    return np.array(columns).T
+
+
+def nuclear_norm_potential(W: ArrayLike, G: ArrayLike) -> tuple[float, FloatArray]:
+    r"""The potential :math:`\Phi_G(W) = \langle G, W\rangle \|W\|_*` and its gradient.
+
+    With the nuclear norm :math:`\|W\|_* = \sum_r \sigma_r` and the thin SVD
+    :math:`W = U \Sigma V^\top`,
+
+    .. math::
+
+       \nabla \Phi_G(W) = \|W\|_*\, G + \langle G, W\rangle\, U V^\top ,
+
+    since the gradient of :math:`\|W\|_*` at a matrix of full rank :math:`\min(k, d)` is
+    its polar factor :math:`U V^\top` (the nuclear norm is not differentiable at a
+    rank-deficient matrix, which raises ``ValueError``).  For one row, :math:`\Phi_G` is
+    :math:`\|w\| \langle w, g\rangle`, whose gradient is the depth-2 single-output field
+    of a constant gradient (the field of Theorem 2, §5 of the paper).  For
+    :math:`2 \times 2` matrices the book proves (chapter 8, beyond the paper) that the
+    depth-2 field of a constant :math:`G` equals :math:`\nabla \Phi_G` on
+    :math:`\det W > 0` when :math:`G` is symmetric and traceless, and on
+    :math:`\det W < 0` when :math:`G` is a multiple of the identity plus an antisymmetric
+    matrix.  The exact twin is :func:`linnet.symbolic.nuclear_norm_potential_2x2`.
+
+    Parameters
+    ----------
+    W : array_like, shape (k, d)
+        The point, of full rank.
+    G : array_like, shape (k, d)
+        The constant gradient.
+
+    Returns
+    -------
+    value : float
+    gradient : ndarray, shape (k, d)
+
+    Examples
+    --------
+    At :math:`W = \mathrm{diag}(2, 1)` with :math:`G = \mathrm{diag}(1, -1)` the value is
+    :math:`1 \cdot 3`; the gradient is :math:`3G + U V^\top = 3G + I`:
+
+    >>> value, grad = nuclear_norm_potential(np.diag([2.0, 1.0]), np.diag([1.0, -1.0]))
+    >>> value, grad
+    (3.0, array([[ 4.,  0.],
+           [ 0., -2.]]))
+    """
+    point = as_finite_array("W", W, 2)
+    g = as_finite_array("G", G, 2)
+    same_shape("G", g, point.shape, "W")
+    U, s, Vt = np.linalg.svd(point, full_matrices=False)
+    if s[-1] <= zero_tolerance(s, max(point.shape)):
+        raise ValueError(
+            "the nuclear norm is not differentiable at a rank-deficient W "
+            f"(singular values {s.tolist()})"
+        )
+    nuclear = float(s.sum())
+    inner = float(np.vdot(g, point))
+    return inner * nuclear, nuclear * g + inner * (U @ Vt)

@@ -9,13 +9,17 @@ the factor gradients come from SymPy's own entry-wise differentiation of
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import sympy as sp
 
 __all__ = [
+    "Polar2x2",
     "end_to_end_matrix_field",
     "entrywise_layer_gradients",
     "field_jacobian_asymmetry",
+    "nuclear_norm_potential_2x2",
+    "polar_2x2",
     "psd_power_2x2",
     "sector_loop_integral_symbolic",
     "single_output_field",
@@ -333,3 +337,110 @@ def field_jacobian_asymmetry(W0: sp.Matrix, G: sp.Matrix, depth: int) -> sp.Matr
         columns.append(list(dF))
     J = sp.Matrix(columns).T
     return (J - J.T).applyfunc(sp.expand)
+
+
+class Polar2x2(NamedTuple):
+    r"""The polar decomposition of a :math:`2 \times 2` matrix, exactly (:func:`polar_2x2`)."""
+
+    #: :math:`\|W\|_* = \sigma_1 + \sigma_2`, the nuclear norm.
+    nuclear_norm: sp.Expr
+    #: The polar factor :math:`Q = U V^\top`, orthogonal with :math:`\det Q = \pm 1`.
+    factor: sp.Matrix
+    #: :math:`[W W^\top]^{1/2}`.
+    left: sp.Matrix
+    #: :math:`[W^\top W]^{1/2}`.
+    right: sp.Matrix
+
+
+def polar_2x2(W: sp.Matrix, sign: int = 1) -> Polar2x2:
+    r"""Nuclear norm, polar factor and Gram square roots of a :math:`2 \times 2` ``W``, exactly.
+
+    On the open set where :math:`\epsilon \det W > 0` (:math:`\epsilon` = ``sign``,
+    :math:`\pm 1`), the singular values satisfy :math:`\sigma_1 \sigma_2 = \epsilon \det W`,
+    so with :math:`s = \sigma_1 + \sigma_2`
+
+    .. math::
+
+       s &= \sqrt{\|W\|_F^2 + 2\epsilon \det W}, \qquad
+       Q = \frac{W + \epsilon \operatorname{cof} W}{s}, \\
+       [W W^\top]^{1/2} &= \frac{W W^\top + \epsilon \det W\, I}{s}, \qquad
+       [W^\top W]^{1/2} = \frac{W^\top W + \epsilon \det W\, I}{s},
+
+    by Cayley-Hamilton (:math:`S^2 - sS + \sigma_1\sigma_2 I = 0` for the square root
+    :math:`S`, whose eigenvalues are :math:`\sigma_1, \sigma_2`); the cofactor matrix is
+    :math:`\operatorname{cof} W = \det(W)\, W^{-\top}`, and :math:`Q = U V^\top` is the
+    polar factor (:math:`W = Q\,[W^\top W]^{1/2}`), which is also the gradient of
+    :math:`s`.  The square roots are the powers of the depth-2 end-to-end field (Theorem 1,
+    §4.1 of the paper); the book uses them for its depth-2 potential, beyond the paper
+    (chapter 8).  ``W`` may be symbolic: the formulas are then valid where
+    :math:`\epsilon \det W > 0`, which the caller must ensure (SymPy cannot).
+
+    Parameters
+    ----------
+    W : sympy.Matrix, shape (2, 2)
+        Numbers or expressions.
+    sign : {1, -1}, default 1
+        The sign of :math:`\det W` on the region where the closed forms are used.
+
+    Returns
+    -------
+    Polar2x2
+        ``(nuclear_norm, factor, left, right)``: :math:`s`, :math:`Q`,
+        :math:`[W W^\top]^{1/2}` and :math:`[W^\top W]^{1/2}`.
+
+    Examples
+    --------
+    >>> polar = polar_2x2(sp.Matrix([[3, 0], [4, 5]]))  # singular values 3 sqrt(5), sqrt(5)
+    >>> polar.nuclear_norm
+    4*sqrt(5)
+    >>> polar.right**2 == sp.Matrix([[25, 20], [20, 25]])
+    True
+    >>> polar.factor * polar.right == sp.Matrix([[3, 0], [4, 5]])
+    True
+    """
+    if W.shape != (2, 2):
+        raise ValueError(f"W must be 2 x 2, got shape {W.shape}")
+    if sign not in (1, -1):
+        raise ValueError(f"sign (of det W) must be 1 or -1, got {sign!r}")
+    delta = sign * W.det()
+    s = sp.sqrt((W.T * W).trace() + 2 * delta)
+    return Polar2x2(
+        nuclear_norm=s,
+        factor=(W + sign * W.adjugate().T) / s,
+        left=(W * W.T + delta * sp.eye(2)) / s,
+        right=(W.T * W + delta * sp.eye(2)) / s,
+    )
+
+
+def nuclear_norm_potential_2x2(W: sp.Matrix, G: sp.Matrix, sign: int = 1) -> sp.Expr:
+    r"""The potential :math:`\Phi_G(W) = \langle G, W \rangle \|W\|_*` of :math:`2 \times 2` ``W``.
+
+    :math:`\|W\|_* = \sigma_1 + \sigma_2` in the closed form of :func:`polar_2x2`, valid
+    where ``sign`` :math:`\cdot \det W > 0`.  The book's proposition (chapter 8, beyond
+    §5 of the paper): at depth 2 the end-to-end field of a constant gradient :math:`G`
+    is :math:`\nabla \Phi_G` on :math:`\det W > 0` when :math:`G` is symmetric and
+    traceless, and on :math:`\det W < 0` when :math:`G` is a multiple of the identity plus
+    an antisymmetric matrix.  It is the :math:`2 \times 2` analogue of the single-output
+    potential :math:`\|w\| \langle w, g \rangle`.  The numerical twin is
+    :func:`linnet.conservative.nuclear_norm_potential`.
+
+    Parameters
+    ----------
+    W, G : sympy.Matrix, shape (2, 2)
+        The point and the constant gradient (numbers or expressions).
+    sign : {1, -1}, default 1
+        The sign of :math:`\det W` on the region where the closed form is used.
+
+    Returns
+    -------
+    sympy.Expr
+
+    Examples
+    --------
+    >>> W, G = sp.diag(2, 1), sp.Matrix([[1, 0], [0, -1]])
+    >>> nuclear_norm_potential_2x2(W, G)  # <G, W> = 1, sigma_1 + sigma_2 = 3
+    3
+    """
+    if G.shape != (2, 2):
+        raise ValueError(f"G must be 2 x 2, got shape {G.shape}")
+    return (G.T * W).trace() * polar_2x2(W, sign).nuclear_norm
