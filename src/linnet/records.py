@@ -43,6 +43,7 @@ __all__ = [
     "CH6_VARIANTS",
     "CH6_WIDTH",
     "EDGE_OF_STABILITY",
+    "RATIO_SPREAD",
     "RECORD",
     "TOLERANCES",
     "chapter6_data",
@@ -63,6 +64,7 @@ __all__ = [
     "recorded",
     "rerun_gas_record",
     "rerun_sample",
+    "verdict",
     "write_record",
 ]
 
@@ -193,6 +195,38 @@ def perturbed(a: ArrayLike, rel: float, seed: int = 0) -> np.ndarray:
     if not np.isfinite(rel) or rel < 0:
         raise ValueError(f"rel must be a finite number >= 0, got {rel}")
     return arr * (1.0 + rel * np.random.default_rng(seed).standard_normal(arr.shape))
+
+
+#: How far another CPU's rounding can move a ratio of two mean counts, per count class, with a
+#: safety factor of about 6 over the measured spread: the ``spread`` of
+#: :func:`linnet.protocol.order_verdict`, whose verdicts then never flip between kernels.
+RATIO_SPREAD = {"smooth": 1.01, "adadelta": 1.05}
+
+
+def verdict(n_a: float, n_b: float, method_a: str, method_b: str, p: int) -> str:
+    """The book's verdict on two mean step counts, safe against another CPU's rounding.
+
+    GD and Adam on networks with the l2 loss train at the edge of stability, where
+    round-off decides the count: :func:`linnet.protocol.edge_verdict` ("faster" or
+    "not faster").  Otherwise :func:`linnet.protocol.order_verdict` with the tie rule of
+    refined rates and a ``"borderline"`` band of ``RATIO_SPREAD`` of the two methods'
+    count classes (:func:`count_class`).
+
+    Examples
+    --------
+    >>> verdict(100, 400, "GD, depth-2 network", "GD", 4)
+    'faster'
+    >>> verdict(899, 1000, "GD, depth-2 network", "GD", 2)
+    'not faster'
+    >>> verdict(1000, 1170, "GD, depth-2 network", "AdaDelta", 4)
+    'borderline'
+    """
+    from .protocol import edge_verdict, order_verdict
+
+    kinds = {count_class(method_a, p), count_class(method_b, p)}
+    if EDGE_OF_STABILITY in kinds:
+        return edge_verdict(n_a, n_b)
+    return order_verdict(n_a, n_b, spread=max(RATIO_SPREAD[k] for k in kinds))
 
 
 def counts_agree(a: float, b: float, kind: str = "smooth") -> bool:
