@@ -16,6 +16,11 @@
   Font Awesome script (which swaps icons for SVG) is dropped from every page: the theme's
   stylesheet already draws the same icons with the Font Awesome web fonts. The chapters'
   figures (``_images/*.png``) get a 256-colour palette too when that makes them smaller.
+* Citations: the author-year style writes "Arora et al. [2019]" for both 2019 papers of
+  Arora et al.  The styles registered here (``bibtex_reference_style: author_year_suffixed``,
+  ``bibtex_default_style: alpha_suffixed``) give the year a letter wherever two entries would
+  read alike, in the text ("[2019a]", "[2019b]") and in the bibliography's entries, in the
+  bibliography's order; the labels (``[ACGH19]``) are unchanged.
 """
 
 from __future__ import annotations
@@ -26,8 +31,22 @@ import io
 import json
 import posixpath
 import re
+import string
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
+
+import pybtex.plugin
+from pybtex.database import Entry
+from pybtex.style.formatting.alpha import Style as AlphaStyle
+from pybtex.style.template import node
+from sphinx.errors import ExtensionError
+from sphinxcontrib.bibtex.plugin import register_plugin
+from sphinxcontrib.bibtex.style.referencing import PersonStyle
+from sphinxcontrib.bibtex.style.referencing.author_year import AuthorYearReferenceStyle
 
 
 def drop_duplicate_inline_scripts(
@@ -193,8 +212,129 @@ def plain_execution_table() -> None:
     tables.make_stat_table = make_stat_table
 
 
+CITATION_STYLE = "author_year_suffixed"  # bibtex_reference_style
+BIBLIOGRAPHY_STYLE = "alpha_suffixed"  # bibtex_default_style
+
+
+def with_year(entry: Entry, year: str) -> Entry:
+    """A copy of ``entry`` (same key, fields and persons) with another year field."""
+    copy = Entry(entry.original_type, fields=entry.fields, persons=entry.persons)
+    copy.key = entry.key
+    copy.fields["year"] = year
+    return copy
+
+
+def in_text_authors(entry: Entry, person: PersonStyle | None = None) -> str:
+    """The author part of an in-text citation, as the author-year style writes it.
+
+    One or two authors by name, three or more as the first one and "et al.".
+    """
+    person = person or PersonStyle()
+    template = person.author_or_editor_or_title(full=False)
+    text = template.format_data({"entry": entry, "style": SimpleNamespace(person=person)})
+    return text.render_as("text")
+
+
+def year_suffixes(entries: Iterable[Entry], person: PersonStyle | None = None) -> dict[str, str]:
+    """Letters for the years of entries whose in-text citations would read alike.
+
+    Entries with the same :func:`in_text_authors` and year get "a", "b", ... in the order
+    given (the bibliography's); all others get none.
+
+    >>> from pybtex.database import Person
+    >>> def paper(key, *authors):
+    ...     entry = Entry("article", fields={"year": "2019", "title": key})
+    ...     entry.persons["author"] = [Person(a) for a in authors]
+    ...     entry.key = key
+    ...     return entry
+    >>> year_suffixes([paper("x", "Arora, S.", "Cohen, N.", "Golowich, N."),
+    ...                paper("y", "Arora, S.", "Cohen, N.", "Hu, W."),
+    ...                paper("z", "Arora, S.", "Cohen, N.")])
+    {'x': 'a', 'y': 'b'}
+    """
+    groups: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for entry in entries:
+        if "year" in entry.fields:
+            groups[in_text_authors(entry, person), entry.fields["year"]].append(entry.key)
+    return {
+        key: string.ascii_lowercase[i]
+        for keys in groups.values()
+        if len(keys) > 1
+        for i, key in enumerate(keys)
+    }
+
+
+@node
+def suffixed_year(children: list, data: dict[str, Any]) -> Any:
+    """Format the one child with the entry's year carrying its letter (``2019a``)."""
+    (child,) = children
+    entry = data["entry"]
+    suffix = data["style"].year_suffixes.get(entry.key, "")
+    if suffix:
+        data = {**data, "entry": with_year(entry, entry.fields["year"] + suffix)}
+    return child.format_data(data)
+
+
+@dataclass
+class SuffixedAuthorYearReferenceStyle(AuthorYearReferenceStyle):
+    """sphinxcontrib-bibtex's author-year citations, with the year letters of
+    :func:`year_suffixes` (set by :func:`set_citation_year_suffixes`)."""
+
+    year_suffixes: dict[str, str] = field(default_factory=dict)
+
+    def inner(self, role_name: str) -> Any:
+        return suffixed_year[super().inner(role_name)]
+
+
+class SuffixedAlphaStyle(AlphaStyle):
+    """pybtex's alpha style, with the year letters of :func:`year_suffixes` in the entries.
+
+    sphinxcontrib-bibtex calls ``format_labels`` with all sorted entries of a bibliography
+    before it formats any entry; pybtex makes ``format_labels`` an attribute of the
+    instance (the label style's method), so it is wrapped here, not overridden.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.year_suffixes: dict[str, str] = {}
+        labels = self.format_labels
+
+        def format_labels(sorted_entries: list[Entry]) -> Iterable[str]:
+            self.year_suffixes = year_suffixes(sorted_entries)
+            return labels(sorted_entries)
+
+        self.format_labels = format_labels
+
+    def format_entry(self, label: str, entry: Entry, bib_data: Any = None) -> Any:
+        suffix = self.year_suffixes.get(entry.key, "")
+        if suffix:
+            entry = with_year(entry, entry.fields["year"] + suffix)
+        return super().format_entry(label, entry, bib_data=bib_data)
+
+
+def set_citation_year_suffixes(app: Any) -> None:
+    """Give the in-text style the letters of every entry of the bib files, in the order of
+    the bibliography style (the book's bibliography lists them all)."""
+    try:
+        domain = app.env.get_domain("cite")
+    except ExtensionError:  # sphinxcontrib-bibtex not loaded: nothing to do
+        return
+    style = getattr(domain, "reference_style", None)
+    if not isinstance(style, SuffixedAuthorYearReferenceStyle):
+        return
+    sorter = pybtex.plugin.find_plugin("pybtex.style.formatting", app.config.bibtex_default_style)
+    entries = sorter().sort(domain.bibdata.data.entries.values())
+    style.year_suffixes = year_suffixes(entries, style.person)
+
+
 def setup(app: Any) -> dict[str, Any]:
     plain_execution_table()
+    register_plugin(
+        "sphinxcontrib.bibtex.style.referencing", CITATION_STYLE, SuffixedAuthorYearReferenceStyle
+    )
+    pybtex.plugin.register_plugin("pybtex.style.formatting", BIBLIOGRAPHY_STYLE, SuffixedAlphaStyle)
+    # after sphinxcontrib-bibtex has made its reference style and read the bib files (500)
+    app.connect("builder-inited", set_citation_year_suffixes, priority=900)
     app.connect("html-page-context", drop_duplicate_inline_scripts, priority=900)
     app.connect("html-page-context", fix_bibliography_roles)
     app.connect("html-page-context", externalise_widget_frames, priority=900)

@@ -70,21 +70,24 @@ def pair_eigenvalue(a: ArrayLike, b: ArrayLike, depth: int) -> FloatArray:
 
     For singular values ``a = sigma_r`` and ``b = sigma_{r'}`` of ``W_e`` (Claim 1 of
     the paper, Section 4.1), the eigenvalue of ``P_{W_e}`` on ``v_{r'} (x) u_r`` is
+    (written ``nu`` as in the book's chapters 3 and 4, since ``lambda`` is the
+    weight decay of :func:`~linnet.end_to_end_update`)
 
     .. math::
 
-       \lambda(a, b) &= \sum_{j=1}^{N} a^{2(N-j)/N} \, b^{2(j-1)/N}
+       \nu(a, b) &= \sum_{j=1}^{N} a^{2(N-j)/N} \, b^{2(j-1)/N}
        = \frac{a^2 - b^2}{a^{2/N} - b^{2/N}} \quad (a \ne b), \\
-       \lambda(a, a) &= N a^{2 - 2/N},
+       \nu(a, a) &= N a^{2 - 2/N},
 
     a geometric sum in ``x = a^{2/N}``, ``y = b^{2/N}`` (the eigenvectors and
     the sum are in §4.1 of the paper, after Claim 1; the quotient is the book's).
     It lies between ``max(N min(a, b)^{2-2/N}, max(a, b)^{2-2/N})`` and
     ``N max(a, b)^{2-2/N}``; the lower bound ``max(a, b)^{2-2/N}`` (one term of
-    the sum) gives ``lambda_min(P_{W_e}) >= sigma_min(W_e)^{2-2/N}`` for full-rank
-    ``W_e``, the key inequality of Arora, Cohen, Golowich & Hu (2019). The quotient is used when
-    ``x`` and ``y`` are well separated, the sum otherwise (where the quotient
-    cancels); both are the same number. ``0^0 = 1``, so ``N = 1`` gives 1.
+    the sum) says that every eigenvalue of ``P_{W_e}`` is at least
+    ``sigma_min(W_e)^{2-2/N}`` for full-rank ``W_e``, the key inequality of Arora,
+    Cohen, Golowich & Hu (2019). The quotient is used when ``x`` and ``y`` are well
+    separated, the sum otherwise (where the quotient cancels); both are the same
+    number. ``0^0 = 1``, so ``N = 1`` gives 1.
 
     Parameters
     ----------
@@ -96,7 +99,7 @@ def pair_eigenvalue(a: ArrayLike, b: ArrayLike, depth: int) -> FloatArray:
     Returns
     -------
     ndarray
-        ``lambda(a, b)``, with the broadcast shape of ``a`` and ``b``.
+        ``nu(a, b)``, with the broadcast shape of ``a`` and ``b``.
 
     Examples
     --------
@@ -122,7 +125,7 @@ def neutral_singular_value(depth: int) -> float:
     r"""The singular value at which depth ``N`` neither slows nor speeds a direction.
 
     Along a singular direction the preconditioner of Claim 1 (Section 4.1 of the
-    paper) has the eigenvalue ``lambda(sigma, sigma) = N sigma^{2-2/N}``
+    paper) has the eigenvalue ``nu(sigma, sigma) = N sigma^{2-2/N}``
     (:func:`~linnet.pair_eigenvalue`), against 1 for plain gradient descent. It is below 1
     exactly when
 
