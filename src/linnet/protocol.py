@@ -24,7 +24,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 import numpy as np
@@ -189,6 +189,20 @@ def _merge(old: list[Run], new: list[Run]) -> list[Run]:
     return merged
 
 
+def _best(score: FloatArray) -> int:
+    """The rate with the lowest score among those with a stability margin (rates ascending).
+
+    A rate whose next larger neighbour diverged (score ``inf``) sits at the edge of
+    divergence, where round-off decides whether it survives: it is passed over, so that
+    the choice does not depend on the machine.  If no rate has a margin, the lowest
+    finite score is chosen.
+    """
+    alive = np.isfinite(score)
+    margin = alive.copy()
+    margin[:-1] &= alive[1:]
+    return int(np.argmin(np.where(margin if margin.any() else alive, score, np.inf)))
+
+
 def _score(runs: list[Run]) -> FloatArray:
     finals = np.stack([run.final_loss for run in runs])  # (seeds, rates), inf if diverged
     return finals.mean(axis=0)
@@ -213,7 +227,9 @@ def tune_lr(
     Every rate of ``lrs`` runs for every seed (one batched
     :func:`linnet.run_lp_regression_seeds` call).  The score of a rate is the
     mean over seeds of its final loss, ``inf`` if it diverged for any seed; the
-    best rate minimises it.  If the best rate is the smallest or the largest
+    best rate minimises it among the rates whose next larger neighbour did not
+    diverge (a rate at the edge of divergence survives or not by round-off, so it
+    is passed over).  If the best rate is the smallest or the largest
     of the grid, the grid is extended by two factor-2 steps in that direction
     and only the new rates are run, up to ``extend`` times.  With ``refine``, the
     rates ``best * FINE_FACTOR**k`` for ``k = -3, ..., 3`` (:math:`2^{1/4}` apart,
@@ -273,7 +289,7 @@ def tune_lr(
         if np.all(np.isinf(score)):
             new = lrs_now[0] / np.array([4.0, 2.0])  # everything diverged: go lower
         else:
-            best = int(np.argmin(score))
+            best = _best(score)
             if 0 < best < lrs_now.size - 1:
                 break
             if best == 0:
@@ -287,7 +303,7 @@ def tune_lr(
     if np.all(np.isinf(score)):
         raise ValueError(f"{method}: every learning rate diverged for some seed")
     if refine:
-        centre = float(runs[0].lrs[int(np.argmin(score))])
+        centre = float(runs[0].lrs[_best(score)])
         fine = centre * FINE_FACTOR ** np.array([-3.0, -2.0, -1.0, 1.0, 2.0, 3.0])
         fine = fine[~np.isclose(fine[:, None], runs[0].lrs[None, :], rtol=1e-12).any(axis=1)]
         if fine.size:
@@ -295,7 +311,7 @@ def tune_lr(
             runs = _merge(runs, more)
         score = _score(runs)
     lrs_final = runs[0].lrs
-    best = int(np.argmin(score))
+    best = _best(score)
     return Tuned(
         method=method,
         options=dict(options),
@@ -344,6 +360,7 @@ class Comparison:
     iterations: dict[str, FloatArray]
     conventions: str = "torch"
     run_on: int = 1
+    network_diverged: dict[str, bool] = field(default_factory=dict)
 
     @property
     def L0(self) -> FloatArray:
@@ -365,27 +382,10 @@ class Comparison:
         limit of small rates; at a rate where gradient descent on the explicit
         depth-``N`` network (``"GD, depth-N network"``) diverges for some seed,
         the rule's figure is not the network's.  ``None`` if ``label`` is not a
-        rule, the network was not run, or the rate is not in the network's grid.
+        rule or the network was not run (:func:`compare_methods` runs the network
+        at the rule's rate when that rate is not on the network's own grid).
         """
-        opts = self.tuned[label].options
-        if opts.get("form") != "end_to_end" or opts.get("depth", 1) < 2:
-            return None
-        net = next(
-            (
-                t
-                for t in self.tuned.values()
-                if t.options.get("form") == "factors"
-                and t.options.get("optimizer", "gd") == "gd"
-                and t.options.get("depth") == opts["depth"]
-                and t.options.get("init", "balanced") == opts.get("init", "balanced")
-            ),
-            None,
-        )
-        lr = self.tuned[label].best_lr
-        if net is None or not np.any(net.lrs == lr):
-            return None
-        i = int(np.flatnonzero(net.lrs == lr)[0])
-        return bool(any(run.diverged[i] for run in net.runs))
+        return self.network_diverged.get(label)
 
     def rows(self) -> list[dict[str, Any]]:
         """One dictionary per method: the table the chapter and the command print.
@@ -614,7 +614,50 @@ def compare_methods(
         iterations=iterations,
         conventions=conventions,
         run_on=horizon,
+        network_diverged=_networks_at_rule_rates(
+            inputs, y, tuned, seed_list, order, n_steps, conventions
+        ),
     )
+
+
+def _networks_at_rule_rates(
+    X: FloatArray,
+    y: ArrayLike,
+    tuned: Mapping[str, Tuned],
+    seeds: Sequence[int],
+    p: int,
+    steps: int,
+    conventions: str,
+) -> dict[str, bool]:
+    """For each end-to-end rule: does GD on its explicit network diverge at the rule's rate?"""
+    out = {}
+    for label, t in tuned.items():
+        opts = t.options
+        if opts.get("form") != "end_to_end" or opts.get("depth", 1) < 2:
+            continue
+        net = next(
+            (
+                n
+                for n in tuned.values()
+                if n.options.get("form") == "factors"
+                and n.options.get("optimizer", "gd") == "gd"
+                and n.options.get("depth") == opts["depth"]
+                and n.options.get("init", "balanced") == opts.get("init", "balanced")
+            ),
+            None,
+        )
+        if net is None:
+            continue
+        at = np.flatnonzero(net.lrs == t.best_lr)
+        if at.size:
+            out[label] = bool(any(run.diverged[at[0]] for run in net.runs))
+        else:
+            runs = run_lp_regression_seeds(
+                X, y, seeds=list(seeds), p=p, lrs=[t.best_lr], steps=steps,
+                conventions=conventions, **net.options,
+            )  # fmt: skip
+            out[label] = bool(any(run.diverged[0] for run in runs))
+    return out
 
 
 def relative_excess(level: ArrayLike, L0: ArrayLike, L_star: float) -> FloatArray:

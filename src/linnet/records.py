@@ -250,9 +250,13 @@ def counts_agree(a: float, b: float, kind: str = "smooth") -> bool:
 
 
 def _rates_agree(a: float, b: float, kind: str) -> bool:
-    if kind == EDGE_OF_STABILITY:
-        return 0.5 <= float(a) / float(b) <= 2.0
-    return float(a) == float(b)
+    """Tuned rates agree to one step of the refined grid (two neighbours whose losses at the
+    budget nearly tie can swap with round-off; measured), or to a factor 2 at the edge of
+    stability."""
+    from .protocol import FINE_FACTOR
+
+    step = 2.0 if kind == EDGE_OF_STABILITY else FINE_FACTOR * (1 + 1e-9)
+    return 1 / step <= float(a) / float(b) <= step
 
 
 def _close(a: float, b: float, rel: float) -> bool:
@@ -547,7 +551,8 @@ def check_budget_study(fresh: Mapping[str, Any], stored: Mapping[str, Any], p: i
     """Differences between a rerun :func:`linnet.studies.budget_study` and its record.
 
     Compared: :math:`L^*` and each budget's target (relative ``TOLERANCES``), each
-    method's re-tuned rate (exactly, or to one grid step at the edge of stability) and its
+    method's re-tuned rate (to one step of the refined grid, or a factor 2 at the edge of
+    stability) and its
     steps to the target and to every precision level (:func:`counts_agree` with the
     method's :func:`count_class`).
 
@@ -590,14 +595,14 @@ def check_budget_study(fresh: Mapping[str, Any], stored: Mapping[str, Any], p: i
 def check_robustness(fresh: Mapping[str, Any], stored: Mapping[str, Any]) -> list[str]:
     """Differences between a rerun :func:`linnet.studies.robustness_study` and its record.
 
-    Each variant's tuned rate exactly, its steps per seed with :func:`counts_agree` (the
-    study is on the l4 loss).
+    Each variant's tuned rate to one step of the refined grid, its steps per seed with
+    :func:`counts_agree` (the study is on the l4 loss).
     """
     bad = []
     for label, entry in stored.items():
         got = fresh[label]
         kind = count_class(label, 4)
-        if got["lr"] != entry["lr"] or got["at_edge"] != entry["at_edge"]:
+        if not _rates_agree(got["lr"], entry["lr"], kind) or got["at_edge"] != entry["at_edge"]:
             bad.append(f"{label}: rate {got['lr']} != {entry['lr']}")
         for seed, (a, b) in enumerate(zip(got["iterations"], entry["iterations"], strict=True)):
             if not counts_agree(a, b, kind):
@@ -722,9 +727,9 @@ def check_gas_rows(
 ) -> list[str]:
     """Differences between rerun gas rows and the recorded ``acceleration.csv`` rows.
 
-    Labels and reach exactly; the tuned rate exactly (to one grid step at the edge of
-    stability); steps per seed with :func:`counts_agree`; :math:`L^*` and the target to
-    ``TOLERANCES``.
+    Labels and reach exactly; the tuned rate to one step of the refined grid (a factor 2 at
+    the edge of stability); steps per seed with :func:`counts_agree`; :math:`L^*` and the
+    target to ``TOLERANCES``.
     """
     bad = []
     if len(got) != len(want):
