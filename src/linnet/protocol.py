@@ -189,20 +189,6 @@ def _merge(old: list[Run], new: list[Run]) -> list[Run]:
     return merged
 
 
-def _best(score: FloatArray) -> int:
-    """The rate with the lowest score among those with a stability margin (rates ascending).
-
-    A rate whose next larger neighbour diverged (score ``inf``) sits at the edge of
-    divergence, where round-off decides whether it survives: it is passed over, so that
-    the choice does not depend on the machine.  If no rate has a margin, the lowest
-    finite score is chosen.
-    """
-    alive = np.isfinite(score)
-    margin = alive.copy()
-    margin[:-1] &= alive[1:]
-    return int(np.argmin(np.where(margin if margin.any() else alive, score, np.inf)))
-
-
 def _score(runs: list[Run]) -> FloatArray:
     finals = np.stack([run.final_loss for run in runs])  # (seeds, rates), inf if diverged
     return finals.mean(axis=0)
@@ -227,9 +213,7 @@ def tune_lr(
     Every rate of ``lrs`` runs for every seed (one batched
     :func:`linnet.run_lp_regression_seeds` call).  The score of a rate is the
     mean over seeds of its final loss, ``inf`` if it diverged for any seed; the
-    best rate minimises it among the rates whose next larger neighbour did not
-    diverge (a rate at the edge of divergence survives or not by round-off, so it
-    is passed over).  If the best rate is the smallest or the largest
+    best rate minimises it.  If the best rate is the smallest or the largest
     of the grid, the grid is extended by two factor-2 steps in that direction
     and only the new rates are run, up to ``extend`` times.  With ``refine``, the
     rates ``best * FINE_FACTOR**k`` for ``k = -3, ..., 3`` (:math:`2^{1/4}` apart,
@@ -289,7 +273,7 @@ def tune_lr(
         if np.all(np.isinf(score)):
             new = lrs_now[0] / np.array([4.0, 2.0])  # everything diverged: go lower
         else:
-            best = _best(score)
+            best = int(np.argmin(score))
             if 0 < best < lrs_now.size - 1:
                 break
             if best == 0:
@@ -303,7 +287,7 @@ def tune_lr(
     if np.all(np.isinf(score)):
         raise ValueError(f"{method}: every learning rate diverged for some seed")
     if refine:
-        centre = float(runs[0].lrs[_best(score)])
+        centre = float(runs[0].lrs[int(np.argmin(score))])
         fine = centre * FINE_FACTOR ** np.array([-3.0, -2.0, -1.0, 1.0, 2.0, 3.0])
         fine = fine[~np.isclose(fine[:, None], runs[0].lrs[None, :], rtol=1e-12).any(axis=1)]
         if fine.size:
@@ -311,7 +295,7 @@ def tune_lr(
             runs = _merge(runs, more)
         score = _score(runs)
     lrs_final = runs[0].lrs
-    best = _best(score)
+    best = int(np.argmin(score))
     return Tuned(
         method=method,
         options=dict(options),

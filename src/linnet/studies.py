@@ -216,8 +216,10 @@ def retune_at(run: Run, T: int) -> int:
     excluded too: it sits at the edge of divergence, where whether it survives is
     decided by round-off (measured: one seed's AdaDelta on Tecator survives at a
     rate 90 times the next best on one CPU and diverges on another), so choosing
-    it would make the verdict depend on the machine.  If that leaves no rate, the
-    rates that have not diverged are used.
+    it would make the verdict depend on the machine.  The protocol itself
+    (:func:`linnet.protocol.tune_lr`) needs no such margin: it averages three
+    seeds and excludes a rate that diverges for any of them.  If the margin
+    leaves no rate, the rates that have not diverged are used.
 
     Parameters
     ----------
