@@ -78,13 +78,15 @@ TOLERANCES: dict[str, float] = {
     "count_abs": 2.0,
     "count_smooth": 5e-3,
     "count_adadelta": 0.02,
+    "count_adadelta_one_seed": 1.5,
+    "count_adam_one_seed": 0.3,
     "count_fewest_adadelta": 0.1,
     "count_fewest_adam": 0.6,
     "convnet_early_rel": 2e-3,
     "convnet_early_steps": 20,
     "convnet_ladder_rel": 0.05,
 }
-"""Tolerances of the record checks, each several times the spread measured across kernels.
+r"""Tolerances of the record checks, each several times the spread measured across kernels.
 
 Measured with ``benchmarks/kernel_spread.py`` under OpenBLAS's Haswell (AVX2, the
 recording machine's), SkylakeX (AVX-512) and Sandybridge (AVX) kernels; the largest
@@ -102,6 +104,18 @@ relative difference of each kind of quantity between the three is given in brack
     ``max(count_abs, count_smooth * count)`` steps [0: identical on the three kernels].
 ``count_adadelta``
     The same for AdaDelta, whose steps divide by tiny running averages [0.8 %].
+``count_adadelta_one_seed``
+    AdaDelta in the one-seed budget study, on the wide grid :math:`2^{-14}, \dots, 2^5`:
+    with PyTorch's defaults it survives 1000 steps at a rate near :math:`2^{3.75}` on one
+    CPU and diverges there on another, so its re-tuned rate can jump by a factor 90 and
+    its count by a factor 2.3 (Tecator, T = 1000: 348 and 782 steps).  Its rate is not
+    compared, its count to a factor 2.5; the chapter's verdicts on it were measured equal
+    on the three kernels.  (The three-seed protocol excludes a rate that diverges for
+    any seed, and its AdaDelta counts agree to 0.8 %.)
+``count_adam_one_seed``
+    Adam (on the linear model or a network) in the one-seed budget study: its re-tuned rate
+    moves by one step of the fine grid and its count by up to 11 % between kernels (Tecator,
+    T = 10 000: 1835 and 2040 steps); compared relatively.
 ``count_fewest_adadelta``, ``count_fewest_adam``
     Chapter 6's precision table counts the *fewest* steps over all rates of the grid, so
     its counts follow whichever rate is best and Adam's jump between two rates
@@ -115,7 +129,8 @@ relative difference of each kind of quantity between the three is given in brack
     Relative, on a convnet's steps to a loss level [0.8 %]; a level reached in one run
     and not in the other must be reached within this share of the end.
 
-Not compared at all: the step counts of GD and Adam *on networks with the l2 loss*.  At
+Not compared at all: the step counts of GD and Adam *on networks with the l2 loss*, and of
+the end-to-end rules there (the networks' first-order model, which catapults the same way).  At
 their tuned rates these runs sit at the edge of stability: the loss shoots up by a factor
 50 to 120 and comes back (a "catapult"), at a step that round-off decides, so the count
 moves by up to 31 % between kernels, the tuned rate by one grid step, and a target
@@ -126,11 +141,13 @@ to one grid step (a factor 2), and the book calls their verdicts ties or marks t
 EDGE_OF_STABILITY = "edge of stability"
 
 
-def count_class(method: str, p: int | str, *, fewest: bool = False) -> str:
+def count_class(method: str, p: int | str, *, fewest: bool = False, one_seed: bool = False) -> str:
     """How a recorded step count of ``method`` on the lp loss is compared (``TOLERANCES``).
 
-    Returns ``"smooth"``, ``"adadelta"``, ``"fewest_adadelta"``, ``"fewest_adam"`` or
-    ``EDGE_OF_STABILITY``; ``fewest`` marks a fewest-steps-over-all-rates count.
+    Returns ``"smooth"``, ``"adadelta"``, ``"adadelta_one_seed"``, ``"adam_one_seed"``,
+    ``"fewest_adadelta"``,
+    ``"fewest_adam"`` or ``EDGE_OF_STABILITY``; ``fewest`` marks a fewest-steps-over-all-rates
+    count, ``one_seed`` a count of the one-seed budget study.
 
     Examples
     --------
@@ -139,12 +156,14 @@ def count_class(method: str, p: int | str, *, fewest: bool = False) -> str:
     >>> count_class("Adam", 4, fewest=True), count_class("AdaDelta (TF1)", 2)
     ('fewest_adam', 'adadelta')
     """
-    if int(p) == 2 and "network" in method:
+    if int(p) == 2 and ("network" in method or "end-to-end" in method):
         return EDGE_OF_STABILITY
     if "AdaDelta" in method:
-        return "fewest_adadelta" if fewest else "adadelta"
+        return "fewest_adadelta" if fewest else "adadelta_one_seed" if one_seed else "adadelta"
     if fewest and "Adam" in method:
         return "fewest_adam"
+    if one_seed and "Adam" in method:
+        return "adam_one_seed"
     return "smooth"
 
 
@@ -200,7 +219,7 @@ def perturbed(a: ArrayLike, rel: float, seed: int = 0) -> np.ndarray:
 #: How far another CPU's rounding can move a ratio of two mean counts, per count class, with a
 #: safety factor of about 6 over the measured spread: the ``spread`` of
 #: :func:`linnet.protocol.order_verdict`, whose verdicts then never flip between kernels.
-RATIO_SPREAD = {"smooth": 1.01, "adadelta": 1.05}
+RATIO_SPREAD = {"smooth": 1.01, "adadelta": 1.05, "adadelta_one_seed": 2.5, "adam_one_seed": 1.3}
 
 
 def verdict(n_a: float, n_b: float, method_a: str, method_b: str, p: int) -> str:
@@ -243,9 +262,11 @@ def counts_agree(a: float, b: float, kind: str = "smooth") -> bool:
     if kind == EDGE_OF_STABILITY:
         return True
     x, y = float(a), float(b)
-    if np.isinf(x) or np.isinf(y):
-        return x == y
+    if not (np.isfinite(x) and np.isfinite(y)):  # not reached: inf, or nan in a table
+        return not np.isfinite(x) and not np.isfinite(y)
     rel = TOLERANCES[f"count_{kind}"]
+    if kind == "adadelta_one_seed":  # a factor: max / min <= 1 + rel
+        return max(x, y) <= (1 + rel) * min(x, y)
     return abs(x - y) <= max(TOLERANCES["count_abs"], rel * max(abs(x), abs(y)))
 
 
@@ -255,6 +276,8 @@ def _rates_agree(a: float, b: float, kind: str) -> bool:
     stability."""
     from .protocol import FINE_FACTOR
 
+    if kind == "adadelta_one_seed":
+        return True
     step = 2.0 if kind == EDGE_OF_STABILITY else FINE_FACTOR * (1 + 1e-9)
     return 1 / step <= float(a) / float(b) <= step
 
@@ -576,7 +599,7 @@ def check_budget_study(fresh: Mapping[str, Any], stored: Mapping[str, Any], p: i
         if not _close(got["target"], read["target"], TOLERANCES["loss"]):
             bad.append(f"T={T}: target {got['target']} != {read['target']}")
         for method, lr in read["lr"].items():
-            kind = count_class(method, p)
+            kind = count_class(method, p, one_seed=True)
             if not _rates_agree(got["lr"][method], lr, kind):
                 bad.append(f"T={T}, {method}: rate {got['lr'][method]} != {lr}")
             if not counts_agree(got["iterations"][method], read["iterations"][method], kind):

@@ -212,14 +212,7 @@ def retune_at(run: Run, T: int) -> int:
 
     A rate whose loss is ``inf`` at ``T`` (diverged by then) is excluded; a rate
     that diverges only after ``T`` is allowed, as it would be in a run of ``T``
-    steps.  A rate whose next larger neighbour on the grid diverged by ``T`` is
-    excluded too: it sits at the edge of divergence, where whether it survives is
-    decided by round-off (measured: one seed's AdaDelta on Tecator survives at a
-    rate 90 times the next best on one CPU and diverges on another), so choosing
-    it would make the verdict depend on the machine.  The protocol itself
-    (:func:`linnet.protocol.tune_lr`) needs no such margin: it averages three
-    seeds and excludes a rate that diverges for any of them.  If the margin
-    leaves no rate, the rates that have not diverged are used.
+    steps.
 
     Parameters
     ----------
@@ -235,22 +228,17 @@ def retune_at(run: Run, T: int) -> int:
     Examples
     --------
     >>> X, y = np.eye(2), np.array([1.0, 0.5])
-    >>> run = run_lp_regression(X, y, p=2, lrs=[0.25, 1.0, 1.5, 8.0], steps=20)
-    >>> retune_at(run, 10)   # 1.5 is best but its neighbour 8 diverges
+    >>> run = run_lp_regression(X, y, p=2, lrs=[0.25, 1.0, 8.0], steps=20)
+    >>> retune_at(run, 10)
     1
     """
     n = as_int("T", T, 0)
     if n >= run.losses.shape[0]:
         raise ValueError(f"T = {n} exceeds the run's {run.losses.shape[0] - 1} steps")
     at = run.losses[n]
-    alive = np.isfinite(at)
-    if not np.any(alive):
+    if not np.any(np.isfinite(at)):
         raise ValueError(f"every rate diverged by step {n}")
-    order = np.argsort(run.lrs)
-    margin = alive.copy()
-    margin[order[:-1]] &= alive[order[1:]]  # the next larger rate survives too
-    chosen = margin if np.any(margin) else alive
-    return int(np.argmin(np.where(chosen, at, np.inf)))
+    return int(np.argmin(np.where(np.isfinite(at), at, np.inf)))
 
 
 @dataclass(frozen=True)
