@@ -15,7 +15,7 @@ not (single output, ``d >= 2``, ``N > 2``, ``nabla L(0) != 0``), by a closed
 curve around which ``F`` has a non-zero line integral.  This module gives the
 tools to look: the field itself (:func:`end_to_end_field`), its line integral
 around the boundary of an annular sector (:func:`sector_loop_integral`) and its
-curl in a 2-D plane (:func:`curl_2d`), and its Jacobian (:func:`field_jacobian`).
+curl in a 2-D plane (:func:`curl_2d`), and its Jacobian (:func:`linnet.field_jacobian`).
 A gradient field has zero loop integral and zero curl on every loop and every
 plane, and a symmetric Jacobian.  Beyond the paper, for a constant gradient ``G``:
 the asymmetry of the Jacobian as a linear map of ``G``
@@ -362,7 +362,7 @@ def field_jacobian(field: Field, w: ArrayLike, h: float = 1e-5) -> FloatArray:
 def jacobian_asymmetry_map(W: ArrayLike, depth: int, h: float = 1e-5) -> FloatArray:
     r"""The linear map :math:`G \mapsto J_G - J_G^\top` at ``W``, as a matrix (central differences).
 
-    :math:`J_G` is the Jacobian (:func:`field_jacobian`) at ``W`` of the end-to-end field
+    :math:`J_G` is the Jacobian (:func:`linnet.field_jacobian`) at ``W`` of the end-to-end field
     :math:`F_G(W) = \sum_{j=1}^{N} [W W^\top]^{\frac{j-1}{N}} G\, [W^\top W]^{\frac{N-j}{N}}`
     of a *constant* gradient :math:`G` (Theorem 1, §4.1 of the paper).  :math:`F_G` is
     linear in :math:`G`, so :math:`J_G - J_G^\top` is too: column :math:`i` of the result

@@ -91,7 +91,7 @@ class RecordedArm:
     Attributes
     ----------
     name
-        The arm's name (a key of :data:`ARMS`).
+        The arm's name (a key of ``linnet.convnet_results.ARMS``).
     lrs
         Shape ``(L,)``.
     seeds
@@ -162,7 +162,7 @@ def record_arm(name: str, out_dir: str | Path | None = None) -> Path:
     Parameters
     ----------
     name : str
-        A key of :data:`ARMS`.
+        A key of ``linnet.convnet_results.ARMS``.
     out_dir : str or Path, optional
         Where to write; by default the package's ``_results`` folder.
 
@@ -211,7 +211,7 @@ def load_arm(name: str) -> RecordedArm:
     Parameters
     ----------
     name : str
-        A key of :data:`ARMS`.
+        A key of ``linnet.convnet_results.ARMS``.
 
     Returns
     -------
@@ -260,7 +260,7 @@ def rerun_sample(
     Parameters
     ----------
     name : str
-        A key of :data:`ARMS`.
+        A key of ``linnet.convnet_results.ARMS``.
     i_lr, i_seed : int
         Indices into the arm's learning rates and seeds.
     steps : int

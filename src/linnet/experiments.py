@@ -5,7 +5,8 @@ Command line::
     python -m linnet.experiments acceleration [--data PATH] [--out DIR]
         [--budgets 1000,3000,10000] [--conventions torch,tf1] [--p 2,4]
         [--lrs LOW,HIGH] [--run-on 4] [--seeds 3] [--width 16] [--no-refine] [--no-plots]
-runs chapter 6's protocol (its defaults: the synthetic
+
+It runs chapter 6's protocol (its defaults: the synthetic
 :func:`linnet.datasets.sensor_like` data with ``m=512, d=32, seed=0`` and the
 noise calibrated to the paper's data, ``r2=GAS_R2``, and
 :func:`linnet.datasets.tecator`; rates from ``2**-9`` to ``2`` extended at the

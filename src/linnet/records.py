@@ -388,7 +388,7 @@ CH6_DATA: dict[str, dict[str, Any]] = {
     "Tecator": {"loader": "tecator", "target": "fat"},
     "synthetic": {"loader": "sensor_like", "m": 512, "d": 32, "seed": 0, "r2": "GAS_R2"},
 }
-"""Chapter 6's data sets by recipe: Tecator (fat) and the R²-calibrated synthetic data."""
+"""Chapter 6's data sets by recipe, Tecator (fat) and the R²-calibrated synthetic data."""
 
 
 def _recipe(name: str) -> dict[str, Any]:

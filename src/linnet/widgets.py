@@ -167,7 +167,7 @@ def live_explorer(
     widget.  Give slow controls ``continuous_update=False``.
 
     The figure is put into the widget's ``outputs`` directly
-    (:meth:`ipywidgets.Output.append_display_data`), never by capturing the cell's output
+    (``ipywidgets.Output.append_display_data``), never by capturing the cell's output
     with ``with output:``.  Capturing makes a headless executor (``jupyter nbconvert
     --execute``, nbclient) mirror the widget by sending messages to the kernel on the
     channel on which it awaits the cell's reply, and that wait can then miss the reply and
