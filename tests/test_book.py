@@ -72,7 +72,8 @@ def test_every_public_function_has_a_doctested_example():
     for name in linnet.__all__:
         obj = getattr(linnet, name)
         if inspect.isfunction(obj):
-            _, _, examples = obj.__doc__.partition("Examples\n    --------\n")
+            # inspect.getdoc: Python 3.13 strips docstring indentation at compile time
+            _, _, examples = inspect.getdoc(obj).partition("Examples\n--------\n")
             assert ">>> " in examples, f"linnet.{name} has no doctested example"
 
 

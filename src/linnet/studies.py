@@ -495,9 +495,11 @@ def protocol_methods(width: int = 16) -> dict[str, dict[str, Any]]:
     Examples
     --------
     >>> methods = protocol_methods()
-    >>> methods["GD, depth-2 network"]["width"], methods["GD, depth-2 network, Gaussian start"]
-    (16, {'optimizer': 'gd', 'depth': 2, 'form': 'factors', 'width': 16, 'init': 'gaussian', \
-'init_scale': 0.01})
+    >>> methods["GD, depth-2 network"]["width"]
+    16
+    >>> gaussian = methods["GD, depth-2 network, Gaussian start"]
+    >>> gaussian["width"], gaussian["init"], gaussian["init_scale"]
+    (16, 'gaussian', 0.01)
     """
     n = as_int("width", width, 1)
     out: dict[str, dict[str, Any]] = {}

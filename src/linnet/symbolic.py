@@ -361,10 +361,10 @@ def polar_2x2(W: sp.Matrix, sign: int = 1) -> Polar2x2:
 
     .. math::
 
-       s &= \sqrt{\|W\|_F^2 + 2\epsilon \det W}, \qquad
-       Q = \frac{W + \epsilon \operatorname{cof} W}{s}, \\
-       [W W^\top]^{1/2} &= \frac{W W^\top + \epsilon \det W\, I}{s}, \qquad
-       [W^\top W]^{1/2} = \frac{W^\top W + \epsilon \det W\, I}{s},
+       s &= \sqrt{\|W\|_F^2 + 2\epsilon \det W}, \\
+       Q &= \frac{W + \epsilon \operatorname{cof} W}{s}, \\
+       [W W^\top]^{1/2} &= \frac{W W^\top + \epsilon \det W\, I}{s}, \\
+       [W^\top W]^{1/2} &= \frac{W^\top W + \epsilon \det W\, I}{s},
 
     by Cayley-Hamilton (:math:`S^2 - sS + \sigma_1\sigma_2 I = 0` for the square root
     :math:`S`, whose eigenvalues are :math:`\sigma_1, \sigma_2`); the cofactor matrix is
