@@ -282,10 +282,10 @@ def test_step_ratios_give_bounds_for_censored_sides():
 @pytest.mark.parametrize(
     ("ratios", "expected"),
     [
-        ([1.5, 3.0], "faster"),
-        ([0.5, 0.6], "slower"),
-        ([1.4, 0.7], "tie"),
-        ([1.6, 1.0], "mixed"),
+        ([2.0, 3.0], "faster"),
+        ([0.5, 0.4], "slower"),
+        ([1.9, 0.6], "tie"),
+        ([2.5, 1.0], "mixed"),
         ([np.nan, 2.0], "not reached"),
     ],
 )

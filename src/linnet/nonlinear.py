@@ -958,21 +958,21 @@ def step_ratios(
     return np.where(np.isinf(over) & np.isinf(ref), np.nan, ratio), censored
 
 
-def order_verdict(ratios: ArrayLike, resolution: float = 1.5) -> str:
+def order_verdict(ratios: ArrayLike, resolution: float = 2.0) -> str:
     """One verdict from per-seed step ratios: faster, slower, a tie, or mixed.
 
     "faster" only if every seed's ratio (or bound, :func:`step_ratios`) is at least
     ``resolution``, "slower" only if every one is at most ``1 / resolution``, "tie" if all
     lie strictly between, "mixed" otherwise, and "not reached" if some seed's models both
     missed the level.  ``resolution`` is the step-count gap a learning-rate grid cannot
-    resolve (the book's grids are spaced by factors of 2; a gap under 1.5x is a tie
-    unless a finer grid resolves it).
+    resolve: the step of the grid on which the rates were tuned (the book's one tie rule;
+    chapter 7's recorded grids are spaced by factors of 2).
 
     Parameters
     ----------
     ratios : array_like
         Per-seed ratios, 1-D.
-    resolution : float
+    resolution : float, default 2
         Above 1.
 
     Returns
@@ -981,7 +981,7 @@ def order_verdict(ratios: ArrayLike, resolution: float = 1.5) -> str:
 
     Examples
     --------
-    >>> order_verdict([2.0, 1.6]), order_verdict([1.2, 0.9]), order_verdict([2.0, 1.2])
+    >>> order_verdict([2.5, 2.1]), order_verdict([1.2, 0.9]), order_verdict([2.5, 1.2])
     ('faster', 'tie', 'mixed')
     """
     r = np.asarray(ratios, dtype=np.float64)
