@@ -38,7 +38,7 @@ _FOLDED = ("exercise", "solution", "dropdown", "toggle", "math", "list-table", "
            "code", "code-block", "code-cell")
 _OPEN = re.compile(r"^\s*(`{3,}|:{3,})\s*\{([\w:-]+)\}(.*)$")
 _OPEN_PLAIN = re.compile(r"^\s*(`{3,}|:{3,})\s*(\w*)\s*$")
-_WORD = re.compile(r"[A-Za-z0-9ℓ][\w'’ℓ-]*")
+_WORD = re.compile(r"[A-Za-z0-9\u2113][\w'\u2019\u2113-]*")
 _READING = re.compile(r"[Rr]eading time:?\**\s*(?:about\s+)?(\d+)\s*min")
 
 
