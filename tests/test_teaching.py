@@ -10,6 +10,7 @@ import json
 import re
 import sys
 from collections import Counter
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -54,8 +55,11 @@ def test_chapter_opens_with_its_reading_time(path):
 
 def _exercises(path: Path) -> list[tuple[str, str]]:
     """(label, title) of each exercise in a notebook."""
-    text = "\n".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"]
-                     if c["cell_type"] == "markdown")
+    text = "\n".join(
+        "".join(c["source"])
+        for c in json.loads(path.read_text())["cells"]
+        if c["cell_type"] == "markdown"
+    )
     found = re.findall(r"^(`{3,}|:{3,})\{exercise\}[ \t]*(.*)\n:label:\s*(\S+)", text, re.M)
     return [(label, title.strip()) for _, title, label in found]
 
@@ -81,7 +85,8 @@ def test_at_least_26_exercises():
 
 
 @pytest.mark.parametrize(
-    "path", sorted((ROOT / "book").glob("*.ipynb")) + sorted((ROOT / "book").glob("*.md")),
+    "path",
+    sorted((ROOT / "book").glob("*.ipynb")) + sorted((ROOT / "book").glob("*.md")),
     ids=lambda p: p.name,
 )
 def test_no_text_about_the_books_making(path):
@@ -91,3 +96,58 @@ def test_no_text_about_the_books_making(path):
         text = path.read_text()
     found = META.search(re.sub(r"\s+", " ", text))
     assert found is None, f"{path.name}: {found.group(0)!r}"
+
+
+class _MainPathTables(HTMLParser):
+    """Counts the tables of a built page that are not folded (details, dropdowns, exercises)."""
+
+    FOLDED = ("dropdown", "solution", "exercise", "toggle-hidden", "tag_hide-cell")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[bool] = []  # per open element: does it fold its content?
+        self.tables = 0
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag in VOID:
+            return
+        classes = dict(attrs).get("class") or ""
+        folds = tag == "details" or any(name in classes for name in self.FOLDED)
+        if tag == "table" and not any(self.stack):
+            self.tables += 1
+        self.stack.append(folds)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag not in VOID and self.stack:
+            self.stack.pop()
+
+
+VOID = {
+    "area",
+    "base",
+    "br",
+    "col",
+    "embed",
+    "hr",
+    "img",
+    "input",
+    "link",
+    "meta",
+    "source",
+    "track",
+    "wbr",
+}
+
+
+def main_path_tables(html: str) -> int:
+    """Tables a reader meets on a built chapter's main path (folded ones not counted)."""
+    parser = _MainPathTables()
+    parser.feed(html)
+    return parser.tables
+
+
+def test_chapter6_shows_at_most_four_tables_on_its_main_path():
+    page = ROOT / "_build" / "html" / "book" / "06_acceleration.html"
+    if not page.exists():
+        pytest.skip("the book is not built (run `make book`)")
+    assert main_path_tables(page.read_text(encoding="utf-8")) <= 4
