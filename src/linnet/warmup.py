@@ -29,7 +29,7 @@ from numpy.typing import ArrayLike
 
 from ._validation import FloatArray, as_finite_array, as_lr, as_real, same_shape
 
-__all__ = ["WarmupStep", "warmup_memory", "warmup_step_terms"]
+__all__ = ["WarmupStep", "paper_memory", "warmup_memory", "warmup_step_terms"]
 
 
 class WarmupStep(NamedTuple):
@@ -144,3 +144,72 @@ def warmup_memory(
     eta = as_lr(lr)
     inner = np.einsum("td,td->t", W1, grads)
     return np.tril(-(eta**2) * np.outer(inner, omegas), k=-1)
+
+
+def paper_memory(
+    w1_history: ArrayLike, omega2_history: ArrayLike, grad_history: ArrayLike, lr: float
+) -> FloatArray:
+    r"""The paper's memory coefficients ``mu[t, tau]`` of the warm-up (§3), unrolling ``w``.
+
+    One step of the warm-up is exactly
+    :math:`w^{(t+1)} = (1 - \gamma^{(t)}) w^{(t)} - \rho^{(t)} \nabla^{(t)} + r^{(t)}` with
+    :math:`\rho^{(t)} = \eta (\omega_2^{(t)})^2`,
+    :math:`\gamma^{(t)} = \eta \langle w_1^{(t)}, \nabla^{(t)} \rangle / \omega_2^{(t)}` and the
+    :math:`O(\eta^2)` remainder :math:`r^{(t)}` of :func:`warmup_step_terms`. Unrolling
+    :math:`w^{(t)}` back to :math:`w^{(0)}` and multiplying by :math:`\gamma^{(t)}` gives
+    §3's form :math:`w^{(t+1)} = w^{(t)} - \rho^{(t)} \nabla^{(t)}
+    - \sum_{\tau<t} \mu^{(t,\tau)} \nabla^{(\tau)}` (plus a term in :math:`w^{(0)}` and
+    the remainders) with
+
+    .. math::
+
+       \mu^{(t,\tau)} = -\gamma^{(t)} \rho^{(\tau)}
+         \prod_{j=\tau+1}^{t-1} \big(1 - \gamma^{(j)}\big)
+       = \kappa^{(t,\tau)} \, \frac{\omega_2^{(\tau)}}{\omega_2^{(t)}}
+         \prod_{j=\tau+1}^{t-1} \big(1 - \gamma^{(j)}\big),
+
+    where :math:`\kappa` are the coefficients of :func:`warmup_memory` (which unroll
+    :math:`w_1` instead).
+
+    Parameters
+    ----------
+    w1_history : array_like, shape (T, d)
+    omega2_history : array_like, shape (T,)
+        Non-zero.
+    grad_history : array_like, shape (T, d)
+    lr : float
+
+    Returns
+    -------
+    ndarray, shape (T, T)
+        ``mu[t, tau]`` for ``tau < t``, zero on and above the diagonal.
+
+    Examples
+    --------
+    >>> mu = paper_memory([[1.0], [1.0], [1.0]], [1.0, 1.0, 2.0], [[1.0]] * 3, lr=0.1)
+    >>> mu.round(4)
+    array([[ 0.    ,  0.    ,  0.    ],
+           [-0.01  ,  0.    ,  0.    ],
+           [-0.0045, -0.005 ,  0.    ]])
+    """
+    W1 = as_finite_array("w1_history", w1_history, 2)
+    omegas = as_finite_array("omega2_history", omega2_history, 1)
+    grads = as_finite_array("grad_history", grad_history, 2)
+    same_shape("grad_history", grads, W1.shape, "w1_history")
+    if omegas.shape != (W1.shape[0],):
+        raise ValueError(
+            f"omega2_history must have shape ({W1.shape[0]},) to match w1_history, "
+            f"got {omegas.shape}"
+        )
+    if np.any(omegas == 0):
+        raise ValueError("omega2_history must be non-zero (gamma divides by omega_2)")
+    eta = as_lr(lr)
+    gamma = eta * np.einsum("td,td->t", W1, grads) / omegas
+    rho = eta * omegas**2
+    T = W1.shape[0]
+    mu = np.zeros((T, T))
+    for t in range(1, T):
+        # prod_{j=tau+1}^{t-1} (1 - gamma_j) for tau = 0..t-1 (empty product 1 at tau = t-1)
+        tail = np.cumprod((1 - gamma[1:t])[::-1])[::-1]
+        mu[t, :t] = -gamma[t] * rho[:t] * np.append(tail, 1.0)
+    return mu
