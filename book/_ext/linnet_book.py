@@ -48,6 +48,8 @@ from sphinxcontrib.bibtex.plugin import register_plugin
 from sphinxcontrib.bibtex.style.referencing import PersonStyle
 from sphinxcontrib.bibtex.style.referencing.author_year import AuthorYearReferenceStyle
 
+from linnet.plotting import split_phone_rendition
+
 
 def drop_duplicate_inline_scripts(
     app: Any, pagename: str, templatename: str, context: dict, doctree: Any
@@ -78,13 +80,25 @@ DATA_PNG = re.compile(r"data:image/png;base64,([A-Za-z0-9+/=]+)")
 FRAMES = "_images/frames"
 
 
+#: Screens at most this wide get a figure's phone rendition (see linnet.plotting.phone_png).
+PHONE_MEDIA = "(max-width: 600px)"
+IMG_TAG = re.compile(r"<img\b[^>]*>")
+SRC = re.compile(r'\bsrc="([^"]+)"')
+
+
 def smallest_png(png: bytes) -> bytes:
-    """``png``, or the same picture with a 256-colour palette if that is smaller (Pillow)."""
+    """``png``, or the same picture with a 256-colour palette if that is smaller (Pillow).
+
+    The PNG's text chunks (``linnet:min-font-pt``, ``linnet:dpi``) are kept.
+    """
     try:
-        from PIL import Image
+        from PIL import Image, PngImagePlugin
     except ImportError:  # pragma: no cover - Pillow comes with matplotlib
         return png
     image = Image.open(io.BytesIO(png))
+    info = PngImagePlugin.PngInfo()
+    for key, value in getattr(image, "text", {}).items():
+        info.add_text(key, value)
     if image.mode == "RGBA":
         if image.getchannel("A").getextrema()[0] < 255:
             return png  # real transparency: keep it
@@ -93,7 +107,7 @@ def smallest_png(png: bytes) -> bytes:
         return png
     palette = image.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
     out = io.BytesIO()
-    palette.save(out, format="PNG", optimize=True)
+    palette.save(out, format="PNG", optimize=True, pnginfo=info)
     return out.getvalue() if out.tell() < len(png) else png
 
 
@@ -129,18 +143,27 @@ def light_widget_state(app: Any, pagename: str, body: str, views_html: str) -> s
     folder = Path(app.builder.outdir) / FRAMES
     folder.mkdir(parents=True, exist_ok=True)
 
-    def to_file(match: re.Match) -> str:
-        png = smallest_png(base64.b64decode(match.group(1)))
+    def to_file(png: bytes) -> str:
+        png = smallest_png(png)
         name = hashlib.sha256(png).hexdigest()[:20] + ".png"
         target = folder / name
         if not target.exists():
             target.write_bytes(png)
         return posixpath.relpath(f"{FRAMES}/{name}", posixpath.dirname(pagename) or ".")
 
+    def frame(match: re.Match) -> str:
+        tag = match.group(0)
+        data = DATA_PNG.search(tag)
+        if data is None:
+            return tag
+        desktop, phone = split_phone_rendition(base64.b64decode(data.group(1)))
+        tag = tag.replace(data.group(0), to_file(desktop))
+        return tag if phone is None else picture(tag, to_file(phone))
+
     for model in state.values():
         value = model.get("state", {}).get("value")
         if isinstance(value, str) and "data:image/png;base64," in value:
-            model["state"]["value"] = DATA_PNG.sub(to_file, value)
+            model["state"]["value"] = IMG_TAG.sub(frame, value)
     data["state"] = state
     return json.dumps(data, separators=(",", ":")).replace("</script>", r"<\/script>")
 
@@ -162,18 +185,57 @@ def externalise_widget_frames(
 FONTAWESOME_JS = re.compile(r'[ \t]*<script[^>]*src="[^"]*/fontawesome\.js[^"]*"[^>]*></script>\n?')
 
 
+def picture(img: str, phone_src: str) -> str:
+    """An ``<img>`` tag wrapped in a ``<picture>`` that shows ``phone_src`` on narrow screens."""
+    return (f'<picture><source media="{PHONE_MEDIA}" srcset="{phone_src}">{img}</picture>')
+
+
+def phone_renditions(images: Path) -> set[str]:
+    """Split each figure's phone rendition into ``NAME.phone.png``; the names that have one."""
+    names = set()
+    for path in sorted(images.glob("*.png")):
+        if path.name.endswith(".phone.png"):
+            continue
+        desktop, phone = split_phone_rendition(path.read_bytes())
+        if phone is not None:
+            path.write_bytes(desktop)
+            path.with_suffix(".phone.png").write_bytes(phone)
+        if path.with_suffix(".phone.png").exists():
+            names.add(path.name)
+    return names
+
+
+def with_pictures(html: str, names: set[str]) -> str:
+    """``html`` with each ``<img>`` of a figure that has a phone rendition in a ``<picture>``."""
+
+    def wrap(match: re.Match) -> str:
+        tag = match.group(0)
+        src = SRC.search(tag)
+        if src is None or posixpath.basename(src.group(1)) not in names:
+            return tag
+        if match.string[max(0, match.start() - 200) : match.start()].rstrip().endswith(">"):
+            before = match.string[max(0, match.start() - 200) : match.start()]
+            if before.rstrip().endswith(f'srcset="{src.group(1)[:-4]}.phone.png">'):
+                return tag
+        return picture(tag, src.group(1)[:-4] + ".phone.png")
+
+    return IMG_TAG.sub(wrap, html)
+
+
 def lighten_site(app: Any, exception: Exception | None) -> None:
-    """Drop the Font Awesome script from every page; palette PNGs for the figures."""
+    """Phone renditions as ``<picture>`` sources; palette PNGs; no Font Awesome script."""
     if exception is not None or app.builder.format != "html":
         return
-    for path in (Path(app.builder.outdir) / "_images").glob("*.png"):
+    images = Path(app.builder.outdir) / "_images"
+    with_phone = phone_renditions(images)
+    for path in images.glob("*.png"):
         png = path.read_bytes()
         smaller = smallest_png(png)
         if smaller is not png:
             path.write_bytes(smaller)
     for path in Path(app.builder.outdir).rglob("*.html"):
         text = path.read_text(encoding="utf-8")
-        lighter = FONTAWESOME_JS.sub("", text)
+        lighter = with_pictures(FONTAWESOME_JS.sub("", text), with_phone)
         if lighter != text:
             path.write_text(lighter, encoding="utf-8")
 

@@ -27,6 +27,8 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
+from linnet.plotting import legibility_metadata, phone_png, with_phone_rendition
+
 __all__ = ["STATIC_ENV", "explorer", "figure_png", "live_explorer", "precomputed_explorer"]
 
 #: The environment variable that ``make book`` sets to ``"1"`` so that widgets are precomputed.
@@ -48,13 +50,16 @@ def figure_png(fig: Figure, dpi: int = 200) -> tuple[bytes, int]:
     The picture is rendered at ``dpi`` (200 by default: twice the 100 dpi at which it is
     displayed, for HiDPI screens, like the book's inline figures); the returned width is the
     displayed one, the figure's width in inches times 100, so that a figure of the column's
-    width fills the column.  The figure is closed afterwards.
+    width fills the column. The PNG carries the figure's phone rendition
+    (:func:`linnet.plotting.phone_png`), which the book's site shows on narrow screens. The
+    figure is closed afterwards.
     """
     buffer = io.BytesIO()
     css_width = round(fig.get_figwidth() * 100)
-    fig.savefig(buffer, format="png", dpi=dpi)
+    fig.savefig(buffer, format="png", dpi=dpi, metadata=legibility_metadata(fig, dpi))
+    png = with_phone_rendition(buffer.getvalue(), phone_png(fig, dpi=dpi))
     plt.close(fig)
-    return buffer.getvalue(), css_width
+    return png, css_width
 
 
 def _check_controls(controls: Mapping[str, Sequence[Any]]) -> None:

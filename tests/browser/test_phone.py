@@ -269,17 +269,3 @@ def test_search_excerpts_are_plain_text(browser, base_url):
         assert excerpts, "no search excerpts"
         raw = [e for e in excerpts if re.search(r"\\[(\[A-Za-z]|\$|\.pdf|Contents", e)]
         assert raw == [], f"excerpts with TeX or page furniture: {raw[:3]}"
-
-
-def test_explorer_lettering_is_legible_on_a_phone(chapter):
-    # Frames are rendered at 200 dpi for display at 100 dpi (half their natural width); the
-    # book's smallest figure text, 9 pt tick labels (12.5 px at 100 dpi), stays at least 9 px
-    # high if a frame is shown at >= 0.72 of that width (it scrolls inside its panel instead).
-    page_path, page = chapter
-    scales = page.evaluate(
-        """() => [...document.querySelectorAll('article img.linnet-frame')]
-                 .filter(img => img.offsetParent !== null && img.naturalWidth > 0)
-                 .map(img => img.getBoundingClientRect().width / (img.naturalWidth / 2))"""
-    )
-    small = [round(s, 2) for s in scales if s < 0.72]
-    assert small == [], f"{page_path} at 390 px: frames shown at {small} of their size"
