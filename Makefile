@@ -60,14 +60,15 @@ book: $(STAMP) assets dist
 	@echo "Book built: _build/html/index.html"
 
 ## make dist: what the site serves under dist/ (book/_ext/linnet_dist.py copies it there): the
-## linnet wheel (with its data files) and the book's source bundle, named with the version,
-## each with a .sha256 beside it.
+## linnet wheel (with its data files and recorded results) and the book's source bundle, named
+## with the version, each with a .sha256 beside it. Both are reproducible (sorted entries, one
+## timestamp: SOURCE_DATE_EPOCH, else the last commit's, else the bundle's file
+## SOURCE_DATE_EPOCH; fixed permissions), so `make dist` in an unzipped bundle rebuilds the
+## published wheel, byte for byte.
 DIST := _build/dist
 dist: $(STAMP)
-	rm -rf $(DIST) build && mkdir -p $(DIST)
-	$(BIN)/python -m pip wheel --quiet --disable-pip-version-check --no-deps \
-	    --no-build-isolation --wheel-dir $(DIST) .
-	rm -rf build
+	rm -rf $(DIST) && mkdir -p $(DIST)
+	$(BIN)/python book/_ext/linnet_dist.py wheel $(DIST)
 	$(BIN)/python book/_ext/linnet_dist.py bundle $(DIST)
 	$(BIN)/python book/_ext/linnet_dist.py checksums $(DIST)
 

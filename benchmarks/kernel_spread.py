@@ -1,7 +1,7 @@
 """Spread of the recorded results across BLAS kernels (a one-off measurement, not a test).
 
 The records shipped with ``linnet`` (chapter 6's sweeps, chapter 7's convnet runs, the gas
-results under ``book/results/gas/``) are recomputed on a reader's machine by the tests and
+results under ``src/linnet/_results/gas/``) are recomputed on a reader's machine by the tests and
 the chapters, whose CPU may make OpenBLAS pick other kernels than the recording machine's.
 This script recomputes what the verdicts rest on and writes it to a JSON file; run it once
 per kernel (``OPENBLAS_CORETYPE`` for that command alone), then compare the files::

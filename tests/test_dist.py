@@ -1,9 +1,11 @@
-"""What the site serves and says about itself (book/_ext/linnet_dist.py, issue 17).
+"""What the site serves and says about itself (book/_ext/linnet_dist.py, issues 17 and 23).
 
 The end-to-end checks on the built site are in ``tests/browser/test_dist.py``. Here: the
-version has one value everywhere, the lock has hashes, the bundle's file list, and a tiny
+version has one value everywhere, the lock has hashes, the bundle's file list, a tiny
 Jupyter Book (one notebook, not executed) built with and without ``LINNET_REPOSITORY_URL``:
-launch buttons with the right URLs in the first, none in the second.
+launch buttons with the right URLs in the first, none in the second; and the wheel and the
+bundle are reproducible: built twice, and rebuilt from the unzipped bundle on another
+"machine" (other mtimes, umask and no git), they have the same sha256.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import importlib.util
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import tomllib
@@ -124,7 +127,10 @@ def tiny_book(tmp_path_factory) -> Path:
     (root / "_config.yml").write_text(TINY_CONFIG.format(ext=ROOT / "book" / "_ext"))
     (root / "_toc.yml").write_text(TINY_TOC)
     (root / "book/intro.md").write_text("# Tiny\n")
-    (root / "book/run_it_yourself.md").write_text("# Run\n\n```{linnet-downloads}\n```\n")
+    (root / "book/run_it_yourself.md").write_text(
+        "# Run\n\nOne line installs it:\n\n```{linnet-install}\n```\n\n"
+        "```{linnet-downloads}\n```\n\n```{linnet-checksums}\n```\n"
+    )
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_markdown_cell("# A chapter"), nbformat.v4.new_code_cell("1")]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
@@ -178,6 +184,17 @@ def test_tiny_build_has_launch_buttons_only_with_a_repository(tiny_book: Path):
     assert line in html.unescape(re.sub(r"<[^>]+>", "", page))
     assert f"linnet {dist.version()} · built on " in page  # the footer
     assert (deployed / "dist" / f"{dist.wheel_name(dist.version())}.sha256").is_file()
+    assert "linnet-dist.js" in page and (deployed / "_static" / "linnet-dist.js").is_file()
+    # the chapter's note: one line (a <details>) that opens; the .ipynb link is a download
+    assert '<details class="linnet-run-note">\n<summary>Run this chapter yourself</summary>' in page
+    assert 'href="../_sources/book/01_tiny.ipynb" download="01_tiny.ipynb"' in page
+    run = html.unescape(
+        re.sub(r"<[^>]+>", "", (deployed / "book/run_it_yourself.html").read_text())
+    )
+    assert re.search(r"One line installs it:\s+" + re.escape(line), run), "line after the sentence"
+    ver = dist.version()
+    sums = f"{dist.wheel_name(ver)}.sha256 {dist.bundle_name(ver)}.sha256"
+    assert f"sha256sum -c {sums}" in run and f"shasum -a 256 -c {sums}" in run
 
     local = build(tiny_book, "local")
     page = (local / "book/01_tiny.html").read_text()
@@ -185,7 +202,11 @@ def test_tiny_build_has_launch_buttons_only_with_a_repository(tiny_book: Path):
     assert "github.com" not in page
     line = 'pip install "linnet[book] @ WHEEL-ADDRESS"'
     assert line in html.unescape(re.sub(r"<[^>]+>", "", page))
-    assert f'href="../dist/{dist.wheel_name(dist.version())}"' in page
+    # the page's script fills in the address of this link (tests/browser/test_dist.py)
+    assert re.search(
+        rf'<a class="[^"]*linnet-wheel[^"]*" href="\.\./dist/{re.escape(dist.wheel_name(ver))}"',
+        page,
+    )
 
 
 def test_bundle_outside_git_keeps_sources_and_drops_build_outputs(tmp_path: Path):
@@ -209,8 +230,71 @@ def test_bundle_outside_git_keeps_sources_and_drops_build_outputs(tmp_path: Path
         names = sorted(zf.namelist())
     assert names == [
         f"{top}/{n}"
-        for n in ["Makefile", "book/01_a.ipynb", "pyproject.toml", "src/linnet/__init__.py"]
+        for n in [
+            "Makefile",
+            "SOURCE_DATE_EPOCH",
+            "book/01_a.ipynb",
+            "pyproject.toml",
+            "src/linnet/__init__.py",
+        ]
     ]
     (tmp_path / "again").mkdir()
     again = dist.make_bundle(tmp_path / "again", root=root)
     assert again.read_bytes() == target.read_bytes()  # reproducible
+
+
+def test_source_epoch_environment_then_git_then_bundle_file(tmp_path: Path):
+    assert dist.source_epoch(ROOT, {"SOURCE_DATE_EPOCH": "1700000000"}) == 1700000000
+    if shutil.which("git") and (ROOT / ".git").exists():
+        last = subprocess.run(
+            ["git", "log", "-1", "--format=%ct"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+        assert dist.source_epoch(ROOT, {}) == int(last)
+    assert dist.source_epoch(tmp_path, {}) == dist.ZIP_EPOCH_MIN  # nothing known: 1980
+    (tmp_path / "SOURCE_DATE_EPOCH").write_text("1600000000\n")
+    assert dist.source_epoch(tmp_path, {}) == 1600000000
+
+
+def _unzip_elsewhere(bundle: Path, where: Path) -> Path:
+    """Unzip as ``unzip`` does (modes restored), then make the copy look like another
+    machine's: other mtimes, group-writable files (umask 002)."""
+    with zipfile.ZipFile(bundle) as zf:
+        zf.extractall(where)
+        for info in zf.infolist():
+            path = where / info.filename
+            mode = (info.external_attr >> 16) & 0o777
+            path.chmod(mode | 0o020)
+            os.utime(path, (1_000_000_000 + len(info.filename),) * 2)
+    return where / bundle.stem
+
+
+@pytest.mark.skipif(not (ROOT / ".git").exists(), reason="the published files come from git")
+def test_wheel_and_bundle_are_reproducible_and_rebuilt_from_the_bundle(tmp_path, monkeypatch):
+    """What `make dist` publishes == what `make dist` gives in the unzipped bundle."""
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    first, again = tmp_path / "first", tmp_path / "again"
+    wheel = dist.build_wheel(first, ROOT)
+    bundle = dist.make_bundle(first, ROOT)
+    assert dist.make_bundle(again, ROOT).read_bytes() == bundle.read_bytes()
+    # the wheel ships everything the chapters read: every tracked data file of the package
+    with zipfile.ZipFile(wheel) as zf:
+        names = set(zf.namelist())
+        infos = zf.infolist()
+    tracked = subprocess.run(
+        ["git", "ls-files", "src/linnet"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    shipped = {p.removeprefix("src/") for p in tracked if p.split("/")[2].startswith("_")}
+    assert any(n.startswith("linnet/_results/gas/") for n in shipped)
+    assert shipped <= names, sorted(shipped - names)
+    epoch = dist.source_epoch(ROOT)
+    for info in infos:
+        assert info.date_time == dist.time.gmtime(epoch - epoch % 2)[:6], info.filename  # 2 s
+        assert info.external_attr >> 16 == stat.S_IFREG | 0o644, info.filename
+    # another machine: the unzipped bundle (no git), its own mtimes and umask
+    folder = _unzip_elsewhere(bundle, tmp_path / "reader")
+    assert (folder / "SOURCE_DATE_EPOCH").read_text().strip() == str(epoch)
+    rebuilt = tmp_path / "rebuilt"
+    assert dist.sha256_of(dist.build_wheel(rebuilt, folder)) == dist.sha256_of(wheel)
+    assert dist.sha256_of(dist.make_bundle(rebuilt, folder)) == dist.sha256_of(bundle)
+    # the second build of the checkout's wheel is the same too
+    assert dist.sha256_of(dist.build_wheel(again, ROOT)) == dist.sha256_of(wheel)

@@ -1,7 +1,7 @@
 """The paper's gas-sensor data: never tracked, and the recorded results it gave.
 
 The data (UCI, research use only) stay outside the repository; results computed
-from them are shipped under ``book/results/`` with the data file's sha256.  When
+from them are shipped with ``linnet`` (``src/linnet/_results/``) with the data file's sha256.  When
 ``LINNET_GAS_DATA`` names the data file (the public copy ``gas/data.csv.gz`` of
 ``treforevans/uci_datasets``), the recorded numbers are recomputed.
 """
@@ -22,9 +22,10 @@ import numpy as np
 import pytest
 
 from linnet import datasets, lp_minimum, records
+from linnet.resources import results_dir
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "book" / "results"
+RESULTS = results_dir()
 GAS_SHA256 = "bd82bee47199d3952bee30a59739794b26baa742e1da7f7bd42b9a34552321a1"
 # Names under which people keep the data: the UCI zip and its batch files, and CSV copies.
 GAS_PATTERNS = (
@@ -66,7 +67,7 @@ def test_no_tracked_file_is_gas_data():
                    for pat in GAS_PATTERNS)  # fmt: skip
 
     assert is_gas("x/uci_datasets/gas/data.csv.gz") and is_gas("Dataset/batch3.dat")
-    assert not is_gas("book/results/gas/T1000/acceleration.csv")
+    assert not is_gas("src/linnet/_results/gas/T1000/acceleration.csv")
     named = [p for p in tracked if is_gas(p)]
     assert named == [], f"gas-data files are tracked: {named}"
     for path in tracked:  # the public copy itself, under any name
@@ -80,7 +81,7 @@ def test_gitignore_keeps_gas_files_out_but_not_results():
                "Dataset.zip", "ethanol_gas.csv"]  # fmt: skip
     done = _git("check-ignore", "--no-index", *samples)
     assert sorted(done.stdout.split()) == sorted(samples)
-    kept = _git("check-ignore", "--no-index", "book/results/gas/T1000/acceleration.csv")
+    kept = _git("check-ignore", "--no-index", "src/linnet/_results/gas/T1000/acceleration.csv")
     assert kept.stdout.strip() == ""
 
 
@@ -105,7 +106,7 @@ def _option(command: str, flag: str) -> str:
 
 def test_recorded_gas_results_carry_their_provenance():
     records = _recorded_budgets()
-    assert records, "no recorded gas results under book/results/gas/"
+    assert records, "no recorded gas results under linnet/_results/gas/"
     for file in records:
         provenance = json.loads(file.read_text())
         assert provenance["data_sha256"] == GAS_SHA256

@@ -1,15 +1,22 @@
 """The book serves its own package: downloads, the one install line, buttons, version footer.
 
 Loaded by Sphinx through ``local_extensions`` in ``_config.yml``; also a small command line
-used by ``make dist`` (``python book/_ext/linnet_dist.py bundle|checksums DIR``).
+used by ``make dist`` (``python book/_ext/linnet_dist.py wheel|bundle|checksums DIR``).
 
-* ``make dist`` builds the ``linnet`` wheel and the book's source bundle into ``_build/dist``;
-  this extension copies them (with their ``.sha256``) into the site's ``dist/`` folder.
-* ``{linnet-downloads}`` (used on "Run it yourself") lists the downloads and gives the one
-  install line; every chapter gets a short "Run this chapter yourself" note after its title.
-  The line is ``pip install "linnet[book] @ URL"`` where URL is absolute when the deployment
-  says where the site lives (``LINNET_SITE_URL``, set by the Pages workflow); otherwise the
-  page links the wheel relative to itself and says to use that link's address.
+* ``make dist`` builds the ``linnet`` wheel and the book's source bundle into ``_build/dist``
+  (``linnet_dist.py wheel|bundle|checksums DIR``); this extension copies them (with their
+  ``.sha256``) into the site's ``dist/`` folder.  Both are reproducible: entries sorted,
+  stored uncompressed (deflate output depends on the zlib build), one timestamp
+  (``SOURCE_DATE_EPOCH``: the environment's, else the last git commit's, else the one the
+  bundle records in its file ``SOURCE_DATE_EPOCH``) and fixed permissions, so the wheel
+  rebuilt from the bundle has the published sha256.
+* ``{linnet-install}`` gives the one install line, ``{linnet-downloads}`` lists the downloads
+  and ``{linnet-checksums}`` says how to check them (all on "Run it yourself"); every chapter
+  gets a one-line "Run this chapter yourself" (a ``<details>``) after its title.  The line is
+  ``pip install "linnet[book] @ URL"``: in the browser a small script (``linnet-dist.js``)
+  fills in the wheel's absolute address from the page's own location (``http(s)`` or
+  ``file``), so the copy button copies a working command; the HTML itself holds the address
+  under ``LINNET_SITE_URL`` (set by the Pages workflow), else ``WHEEL-ADDRESS``.
 * Launch buttons (Binder, Colab) and the repository button appear only when the deployment
   names its repository (``LINNET_REPOSITORY_URL``, and ``LINNET_REPOSITORY_BRANCH``, default
   ``main``); a local build has none.
@@ -52,7 +59,10 @@ BUNDLE_FILES = [
     "package-lock.json",
     ".gitignore",
 ]
-BUNDLE_DIRS = ["book", "src", "tests", "benchmarks", ".ci"]
+BUNDLE_DIRS = ["book", "src", "tests", "benchmarks", ".ci", ".github"]
+# Written into the bundle by make_bundle: the timestamp its files (and a rebuilt wheel) carry.
+EPOCH_FILE = "SOURCE_DATE_EPOCH"
+ZIP_EPOCH_MIN = 315532800  # 1980-01-01, the earliest time a zip entry can hold
 # Never in the bundle: build outputs, environments, caches.
 EXCLUDED_PARTS = {
     "_build",
@@ -70,7 +80,38 @@ EXCLUDED_PARTS = {
 
 CSS = """
 .linnet-install pre { white-space: pre-wrap; overflow-wrap: anywhere; }
-.linnet-run-note p:last-child { margin-bottom: 0; }
+.linnet-install-hint.linnet-filled { display: none; }
+details.linnet-run-note {
+  margin: 1rem 0; padding: 0 1rem; border-left: 0.2rem solid var(--pst-color-info);
+  border-radius: 0.25rem; background: var(--pst-color-info-bg);
+}
+details.linnet-run-note > summary {
+  padding: 0.625rem 0; cursor: pointer; font-weight: 600; line-height: 1.5;
+  white-space: nowrap; overflow: hidden; text-overflow: ellipsis;
+}
+details.linnet-run-note[open] { padding-bottom: 0.75rem; }
+details.linnet-run-note[open] > summary { margin-bottom: 0.25rem; }
+details.linnet-run-note > p:last-child { margin-bottom: 0; }
+"""
+
+# Fills every install line with the wheel's absolute address, resolved from the page's own
+# location (the .linnet-wheel link's href), so that the copy button copies a working command;
+# marks the chapter download links as downloads.
+JS = """
+document.addEventListener("DOMContentLoaded", () => {
+  const wheel = document.querySelector("a.linnet-wheel");
+  if (wheel) {
+    for (const pre of document.querySelectorAll(".linnet-install pre")) {
+      pre.textContent = 'pip install "linnet[book] @ ' + wheel.href + '"';
+    }
+    for (const hint of document.querySelectorAll(".linnet-install-hint")) {
+      hint.classList.add("linnet-filled");
+    }
+  }
+  for (const a of document.querySelectorAll('a[href*="_sources/"][href$=".ipynb"]')) {
+    a.setAttribute("download", a.getAttribute("href").split("/").pop());
+  }
+});
 """
 
 
@@ -137,21 +178,44 @@ def theme_options(base: dict[str, Any], environ: dict[str, str]) -> dict[str, An
 # --- make dist: the bundle and the checksums ----------------------------------------------
 
 
+def _git(root: Path, *args: str) -> str | None:
+    """Output of ``git args`` when ``root`` is the top of a git work tree, else None (so a
+    bundle unzipped inside some other repository is treated as plain files)."""
+
+    def run(*a: str) -> str:
+        done = subprocess.run(["git", *a], cwd=root, capture_output=True, check=True)
+        return done.stdout.decode()
+
+    try:
+        if Path(run("rev-parse", "--show-toplevel").strip()).resolve() != root.resolve():
+            return None
+        return run(*args)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def source_epoch(root: Path = ROOT, environ: dict[str, str] | None = None) -> int:
+    """The timestamp the wheel's and the bundle's entries carry (seconds since 1970, UTC).
+
+    ``SOURCE_DATE_EPOCH`` from the environment if set; else, in a git work tree, the time of
+    the last commit; else the value the source bundle records in its file ``SOURCE_DATE_EPOCH``;
+    else 1980-01-01.  So the bundle, and a wheel rebuilt from it, carry the published files'
+    timestamp.
+    """
+    environ = os.environ if environ is None else environ
+    value = environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not value:
+        value = (_git(root, "log", "-1", "--format=%ct") or "").strip()
+    if not value and (root / EPOCH_FILE).is_file():
+        value = (root / EPOCH_FILE).read_text().strip()
+    return max(int(value or ZIP_EPOCH_MIN), ZIP_EPOCH_MIN)
+
+
 def bundle_members(root: Path = ROOT) -> list[Path]:
     """Files of the source bundle, relative to ``root``: tracked by git when ``root`` is a
     git work tree (so stray local files stay out), else every file; never build outputs."""
-
-    def git(*args: str) -> str:
-        return subprocess.run(
-            ["git", *args], cwd=root, capture_output=True, check=True
-        ).stdout.decode()
-
-    try:  # only when root is the top of a git work tree (not a bundle unzipped in one)
-        tracked = Path(git("rev-parse", "--show-toplevel").strip()).resolve() == root.resolve()
-    except (OSError, subprocess.CalledProcessError):
-        tracked = False
-    if tracked:
-        listed = git("ls-files", "-z", "--", *BUNDLE_FILES, *BUNDLE_DIRS)
+    listed = _git(root, "ls-files", "-z", "--", *BUNDLE_FILES, *BUNDLE_DIRS)
+    if listed is not None:
         candidates = [Path(p) for p in listed.split("\0") if p]
     else:
         candidates = [Path(p) for p in BUNDLE_FILES]
@@ -161,30 +225,95 @@ def bundle_members(root: Path = ROOT) -> list[Path]:
         p
         for p in candidates
         if (root / p).is_file()
+        and p.as_posix() != EPOCH_FILE
         and not EXCLUDED_PARTS.intersection(p.parts)
         and not p.name.endswith((".pyc", ".egg-info"))
         and not any(part.endswith(".egg-info") for part in p.parts)
     )
 
 
+def _executables(root: Path) -> set[str] | None:
+    """Paths git records as executable (mode 100755), or None outside a git work tree."""
+    staged = _git(root, "ls-files", "-s", "-z")
+    if staged is None:
+        return None
+    return {e.split("\t", 1)[1] for e in staged.split("\0") if e.startswith("100755 ")}
+
+
+def _zip_entry(name: str, epoch: int, executable: bool = False) -> zipfile.ZipInfo:
+    """A zip entry that depends only on its name, the epoch and the executable bit."""
+    info = zipfile.ZipInfo(name, date_time=time.gmtime(max(epoch, ZIP_EPOCH_MIN))[:6])
+    info.create_system = 3  # Unix, on every OS, so that the permissions below are read
+    info.external_attr = ((0o755 if executable else 0o644) | stat.S_IFREG) << 16
+    info.compress_type = zipfile.ZIP_STORED
+    return info
+
+
 def make_bundle(out_dir: Path, root: Path = ROOT) -> Path:
     """Write ``linnet-book-VERSION.zip`` (one top folder of the same name) into ``out_dir``.
 
-    Entries are sorted and carry one fixed timestamp, so the same sources give the same zip.
+    Reproducible: sorted entries, stored uncompressed, each with the timestamp of
+    :func:`source_epoch` (recorded in the bundle as its file ``SOURCE_DATE_EPOCH``) and mode
+    644 (755 for executables), so the same sources give the same zip, byte for byte.
     """
     ver = version(root)
+    out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / bundle_name(ver)
     top = target.stem
-    epoch = int(os.environ.get("SOURCE_DATE_EPOCH", "315532800"))  # default: 1980-01-01
-    stamp = time.gmtime(max(epoch, 315532800))[:6]
-    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
-        for rel in bundle_members(root):
-            info = zipfile.ZipInfo(f"{top}/{rel.as_posix()}", date_time=stamp)
-            mode = (root / rel).stat().st_mode
-            info.external_attr = ((0o755 if mode & stat.S_IXUSR else 0o644) | 0o100000) << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
-            zf.writestr(info, (root / rel).read_bytes())
+    epoch = source_epoch(root)
+    executables = _executables(root)
+    files = {rel.as_posix(): (root / rel) for rel in bundle_members(root)}
+    files[EPOCH_FILE] = None
+    with zipfile.ZipFile(target, "w") as zf:
+        for name in sorted(files):
+            path = files[name]
+            if path is None:
+                zf.writestr(_zip_entry(f"{top}/{name}", epoch), f"{epoch}\n")
+                continue
+            if executables is None:
+                executable = bool(path.stat().st_mode & stat.S_IXUSR)
+            else:
+                executable = name in executables
+            zf.writestr(_zip_entry(f"{top}/{name}", epoch, executable), path.read_bytes())
     return target
+
+
+def normalize_wheel(wheel: Path, epoch: int) -> None:
+    """Rewrite ``wheel`` reproducibly: the same entries and bytes, in a fixed order (the
+    package, then ``.dist-info`` with ``RECORD`` last), stored uncompressed, with one
+    timestamp and mode 644, whatever the build machine's clock, umask and zlib."""
+    with zipfile.ZipFile(wheel) as zf:
+        contents = {info.filename: zf.read(info) for info in zf.infolist() if not info.is_dir()}
+
+    def order(name: str) -> tuple[bool, bool, str]:
+        top = name.split("/", 1)[0]
+        return top.endswith(".dist-info"), name.endswith(".dist-info/RECORD"), name
+
+    tmp = wheel.with_name(wheel.name + ".tmp")
+    with zipfile.ZipFile(tmp, "w") as zf:
+        for name in sorted(contents, key=order):
+            zf.writestr(_zip_entry(name, epoch), contents[name])
+    tmp.replace(wheel)
+
+
+def build_wheel(out_dir: Path, root: Path = ROOT) -> Path:
+    """Build the ``linnet`` wheel of ``root`` into ``out_dir`` (with this interpreter's
+    setuptools, no build isolation: the locked one) and make it reproducible."""
+    epoch = source_epoch(root)
+    env = dict(os.environ, SOURCE_DATE_EPOCH=str(epoch))
+    out_dir = out_dir.resolve()
+    shutil.rmtree(root / "build", ignore_errors=True)
+    try:
+        subprocess.run(
+            [sys.executable, "-m", "pip", "wheel", "--quiet", "--disable-pip-version-check",
+             "--no-deps", "--no-build-isolation", "--wheel-dir", str(out_dir), "."],
+            cwd=root, env=env, check=True,
+        )  # fmt: skip
+    finally:
+        shutil.rmtree(root / "build", ignore_errors=True)
+    wheel = out_dir / wheel_name(version(root))
+    normalize_wheel(wheel, epoch)
+    return wheel
 
 
 def sha256_of(path: Path) -> str:
@@ -217,57 +346,99 @@ def _downloads(docname: str, ver: str) -> tuple[str, str, str]:
     return wheel, bundle, (f"{url}/dist/{wheel_name(ver)}" if url else "")
 
 
-def _install_nodes(docname: str, ver: str, chapter: str | None) -> list:
-    """The paragraph(s) and the code block with the one install line, for ``docname``."""
+PYTHONS = "Python 3.11, 3.12 or 3.13"
+
+
+def _wheel_link(docname: str, ver: str):
+    """A link to the wheel on this site; the page's script reads its address (``.href``)."""
+    from docutils import nodes
+
+    wheel_rel, _, _ = _downloads(docname, ver)
+    return nodes.reference("", wheel_name(ver), refuri=wheel_rel, classes=["linnet-wheel"])
+
+
+def _install_line_nodes(docname: str, ver: str) -> list:
+    """The install line (a code block with a copy button), and what it installs.
+
+    The HTML holds the absolute address under ``LINNET_SITE_URL``, else ``WHEEL-ADDRESS``;
+    in the browser the page's script puts in the address of the wheel's link, resolved
+    from the page's own location, whatever the host (or a ``file://`` copy).
+    """
+    from docutils import nodes
+
+    _, _, wheel_abs = _downloads(docname, ver)
+    line = install_line(wheel_abs or "WHEEL-ADDRESS")
+    block = nodes.literal_block(line, line, language="bash", classes=["linnet-install"])
+    para = nodes.paragraph()
+    para += nodes.Text("It installs ")
+    para += _wheel_link(docname, ver)
+    para += nodes.Text(" from this site, with what the chapters run on.")
+    if not wheel_abs:
+        hint = nodes.inline(classes=["linnet-install-hint"])
+        hint += nodes.Text(
+            " (Without JavaScript, replace WHEEL-ADDRESS with the address of that link: "
+            "your browser's “copy link address”.)"
+        )
+        para += hint
+    return [block, para]
+
+
+def _chapter_note_nodes(docname: str, ver: str, html: bool) -> list:
+    """The body of a chapter's "Run this chapter yourself"."""
     from docutils import nodes
     from sphinx import addnodes
 
-    wheel_rel, _, wheel_abs = _downloads(docname, ver)
-    out = []
+    chapter = posixpath.basename(docname)
+    source = _rel(docname, f"_sources/{docname}.ipynb")
     para = nodes.paragraph()
-    if chapter:
-        para += nodes.Text(
-            "Download this chapter (.ipynb, the download button at the top), run the line "
-            "below in a fresh Python 3.11+ environment, then "
-        )
-        para += nodes.literal(text=f"jupyter lab {chapter}.ipynb")
-        para += nodes.Text(". ")
-    if wheel_abs:
-        para += nodes.Text("It installs ")
-        para += nodes.reference("", wheel_name(ver), refuri=wheel_rel)
-        para += nodes.Text(" from this site with what the chapters run on.")
+    para += nodes.Text("Download this chapter, ")
+    if html:  # a real download (a host may serve .ipynb as text, which a browser shows)
+        para += nodes.raw(
+            "", f'<a class="reference external" href="{source}" download="{chapter}.ipynb">'
+            f"<code>{chapter}.ipynb</code></a>", format="html",
+        )  # fmt: skip
     else:
-        para += nodes.Text(
-            "Replace WHEEL-ADDRESS with the address of this link (your browser's "
-            "“copy link address”): "
-        )
-        para += nodes.reference("", wheel_name(ver), refuri=wheel_rel)
-        para += nodes.Text(".")
-    out.append(para)
-    line = install_line(wheel_abs or "WHEEL-ADDRESS")
-    block = nodes.literal_block(line, line, language="bash", classes=["linnet-install"])
-    out.append(block)
-    if chapter:
-        tail = nodes.paragraph()
-        if os.environ.get("LINNET_REPOSITORY_URL", "").strip():
-            tail += nodes.Text("In Colab or Binder (launch button at the top), run it as ")
-            tail += nodes.literal(text="%pip install …")
-            tail += nodes.Text(" in a first cell. ")
-        ref = addnodes.pending_xref(
-            "",
-            refdomain="std",
-            reftype="doc",
-            reftarget="/book/run_it_yourself",
-            refexplicit=True,
-            refwarn=True,
-            refdoc=docname,
-        )
-        ref += nodes.inline(text="Run it yourself")
-        tail += nodes.Text("More ways to run the book: ")
-        tail += ref
-        tail += nodes.Text(".")
-        out.append(tail)
+        ref = nodes.reference("", "", refuri=source)
+        ref += nodes.literal(text=f"{chapter}.ipynb")
+        para += ref
+    para += nodes.Text(f", run the line below in a fresh {PYTHONS} environment, then ")
+    para += nodes.literal(text=f"jupyter lab {chapter}.ipynb")
+    para += nodes.Text(".")
+    out = [para, *_install_line_nodes(docname, ver)]
+    tail = nodes.paragraph()
+    if os.environ.get("LINNET_REPOSITORY_URL", "").strip():
+        tail += nodes.Text("In Colab or Binder (launch button at the top), run it as ")
+        tail += nodes.literal(text="%pip install …")
+        tail += nodes.Text(" in a first cell. ")
+    ref = addnodes.pending_xref(
+        "",
+        refdomain="std",
+        reftype="doc",
+        reftarget="/book/run_it_yourself",
+        refexplicit=True,
+        refwarn=True,
+        refdoc=docname,
+    )
+    ref += nodes.inline(text="Run it yourself")
+    tail += nodes.Text("More ways to run the book, and how to check a download: ")
+    tail += ref
+    tail += nodes.Text(".")
+    out.append(tail)
     return out
+
+
+def _install_directive():
+    from sphinx.util.docutils import SphinxDirective
+
+    class LinnetInstall(SphinxDirective):
+        """The one install line, with what it installs (for "Run it yourself")."""
+
+        has_content = False
+
+        def run(self) -> list:
+            return _install_line_nodes(self.env.docname, version())
+
+    return LinnetInstall
 
 
 def _downloads_directive():
@@ -275,7 +446,7 @@ def _downloads_directive():
     from sphinx.util.docutils import SphinxDirective
 
     class LinnetDownloads(SphinxDirective):
-        """The site's downloads and the one install line (for "Run it yourself")."""
+        """The site's downloads, each with its sha256 (for "Run it yourself")."""
 
         has_content = False
 
@@ -285,9 +456,10 @@ def _downloads_directive():
             wheel_rel, bundle_rel, _ = _downloads(docname, ver)
             items = nodes.bullet_list()
             for label, href, what in [
-                (wheel_name(ver), wheel_rel, "the linnet package with its data sets"),
+                (wheel_name(ver), wheel_rel, "the linnet package with its data sets and "
+                 "recorded results"),
                 (bundle_name(ver), bundle_rel, "the whole book's sources"),
-            ]:
+            ]:  # fmt: skip
                 para = nodes.paragraph()
                 para += nodes.reference("", label, refuri=href)
                 para += nodes.Text(f" ({what}; ")
@@ -295,9 +467,43 @@ def _downloads_directive():
                 para += nodes.Text(")")
                 items += nodes.list_item("", para)
             intro = nodes.paragraph(text=f"This site serves linnet {ver}:")
-            return [intro, items, *_install_nodes(docname, ver, None)]
+            return [intro, items]
 
     return LinnetDownloads
+
+
+def _checksums_directive():
+    from docutils import nodes
+    from sphinx.util.docutils import SphinxDirective
+
+    class LinnetChecksums(SphinxDirective):
+        """How to check the downloads against their .sha256 files, and against a rebuild."""
+
+        has_content = False
+
+        def run(self) -> list:
+            ver = version()
+            sums = f"{wheel_name(ver)}.sha256 {bundle_name(ver)}.sha256"
+            check = f"# Linux\nsha256sum -c {sums}\n# macOS\nshasum -a 256 -c {sums}"
+            rebuild = (
+                f"unzip {bundle_name(ver)} && cd linnet-book-{ver}\n"
+                "make dist    # rebuilds the wheel and the bundle into _build/dist/\n"
+                f"cd _build/dist && sha256sum -c ../../../{wheel_name(ver)}.sha256"
+            )
+            return [
+                nodes.literal_block(check, check, language="bash"),
+                nodes.paragraph(
+                    text="Each line prints the file's name and OK, or FAILED if it differs. "
+                    "The wheel and the bundle are reproducible: they hold their files in a "
+                    "fixed order, with one timestamp (the bundle records it in its file "
+                    "SOURCE_DATE_EPOCH) and fixed permissions, so a wheel rebuilt from the "
+                    "bundle has the published sha256. To check, from the folder holding the "
+                    "downloads:"
+                ),
+                nodes.literal_block(rebuild, rebuild, language="bash"),
+            ]
+
+    return LinnetChecksums
 
 
 def _build_info_directive():
@@ -336,7 +542,8 @@ def _build_info_directive():
 
 
 def add_chapter_note(app: Any, doctree: Any) -> None:
-    """Insert "Run this chapter yourself" after the title of every chapter."""
+    """Insert "Run this chapter yourself" after the title of every chapter: in HTML a
+    ``<details>`` whose summary is one line, so that a phone's first screen shows the chapter."""
     from docutils import nodes
 
     docname = app.env.docname
@@ -345,12 +552,23 @@ def add_chapter_note(app: Any, doctree: Any) -> None:
     section = next(iter(doctree.findall(nodes.section)), None)
     if section is None or not isinstance(section[0], nodes.title):
         return
-    note = nodes.admonition(classes=["note", "linnet-run-note"])
-    note += nodes.title(text="Run this chapter yourself")
-    chapter = posixpath.basename(docname)
-    for node in _install_nodes(docname, version(), chapter):
-        note += node
-    section.insert(1, note)
+    html = getattr(app.builder, "format", "") == "html"
+    body = _chapter_note_nodes(docname, version(), html)
+    if html:
+        opening = nodes.raw(
+            "",
+            '<details class="linnet-run-note">\n<summary>Run this chapter yourself</summary>',
+            format="html",
+        )
+        parts = [opening, *body, nodes.raw("", "</details>", format="html")]
+    else:
+        note = nodes.admonition(classes=["note", "linnet-run-note"])
+        note += nodes.title(text="Run this chapter yourself")
+        for node in body:
+            note += node
+        parts = [note]
+    for offset, node in enumerate(parts, start=1):
+        section.insert(offset, node)
 
 
 def configure(app: Any, config: Any) -> None:
@@ -382,6 +600,7 @@ def copy_dist(app: Any, exception: Exception | None) -> None:
     static = Path(app.outdir) / "_static"
     static.mkdir(exist_ok=True)
     (static / "linnet-dist.css").write_text(CSS.lstrip())
+    (static / "linnet-dist.js").write_text(JS.lstrip())
 
 
 class NotebookWatchdog:
@@ -421,12 +640,15 @@ class NotebookWatchdog:
 
 
 def setup(app: Any) -> dict[str, Any]:
+    app.add_directive("linnet-install", _install_directive())
     app.add_directive("linnet-downloads", _downloads_directive())
+    app.add_directive("linnet-checksums", _checksums_directive())
     app.add_directive("linnet-build-info", _build_info_directive())
     app.connect("config-inited", configure)
     app.connect("doctree-read", add_chapter_note)
     app.connect("build-finished", copy_dist)
     app.add_css_file("linnet-dist.css")
+    app.add_js_file("linnet-dist.js")
     watchdog = NotebookWatchdog(float(os.environ.get("LINNET_NOTEBOOK_TIMEOUT", "600")))
     app.connect("source-read", watchdog.started)
     app.connect("doctree-read", watchdog.finished)
@@ -434,18 +656,23 @@ def setup(app: Any) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2 or argv[0] not in ("bundle", "checksums", "version"):
+    if len(argv) != 2 or argv[0] not in ("wheel", "bundle", "checksums", "version", "epoch"):
         print(
-            "usage: linnet_dist.py bundle|checksums DIR  |  linnet_dist.py version -",
+            "usage: linnet_dist.py wheel|bundle|checksums DIR  |  linnet_dist.py version|epoch -",
             file=sys.stderr,
         )
         return 2
     if argv[0] == "version":
         print(version())
         return 0
+    if argv[0] == "epoch":
+        print(source_epoch())
+        return 0
     out_dir = Path(argv[1])
     out_dir.mkdir(parents=True, exist_ok=True)
-    if argv[0] == "bundle":
+    if argv[0] == "wheel":
+        print(f"Wheel: {build_wheel(out_dir)}")
+    elif argv[0] == "bundle":
         print(f"Bundle: {make_bundle(out_dir)}")
     else:
         write_checksums(out_dir)

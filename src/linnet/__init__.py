@@ -14,7 +14,7 @@ Conventions: ``weights = [W_1, ..., W_N]`` with :math:`W_j` of shape
 :math:`k \times d`; :math:`\operatorname{vec}` is column-major.
 """
 
-from . import datasets  # noqa: F401  (the module linnet.datasets)
+from . import datasets, resources  # noqa: F401  (the modules linnet.datasets, linnet.resources)
 from .conservative import curl_2d, end_to_end_field, field_jacobian, sector_loop_integral
 from .dynamics import (
     aligned_mode_flow,

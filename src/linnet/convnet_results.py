@@ -34,7 +34,6 @@ import json
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +41,7 @@ import numpy as np
 
 from ._validation import FloatArray
 from .nonlinear import Digits, load_digits, product_scale, steps_to_levels, train_convnet
+from .resources import results_dir
 
 __all__ = ["ARMS", "LEVELS", "RecordedArm", "load_arm", "record_arm", "rerun_sample"]
 
@@ -138,7 +138,7 @@ def _file_name(name: str) -> str:
 
 
 def _results_dir() -> Path:
-    return Path(str(resources.files("linnet").joinpath("_results")))
+    return results_dir()
 
 
 def _check_arm(name: Any) -> dict[str, Any]:

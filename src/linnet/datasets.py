@@ -50,8 +50,9 @@ __all__ = [
 #: UCI gas-sensor set (public copy ``uci_datasets/gas/data.csv.gz``, sha256
 #: ``bd82bee47199d3952bee30a59739794b26baa742e1da7f7bd42b9a34552321a1``), computed by
 #: :func:`least_squares_r2` and recorded with its provenance in
-#: ``book/results/gas_least_squares.json`` (a test keeps the two equal).  The synthetic
-#: :func:`sensor_like` data are calibrated to it with ``r2=GAS_R2``.
+#: ``gas_least_squares.json``, shipped in ``linnet.resources.results_dir()`` (a test keeps
+#: the two equal).  The synthetic :func:`sensor_like` data are calibrated to it with
+#: ``r2=GAS_R2``.
 GAS_R2 = 0.9436274368487378
 
 # Gas codes of the UCI gas-sensor drift data (the number before ``;``).
@@ -257,7 +258,8 @@ def sensor_like(
     :math:`L_4^*` about ``3e-8`` of the loss at zero), far from the paper's
     data, whose least-squares :math:`R^2` is ``GAS_R2 = 0.9436``
     (the z-scored ethanol table, recorded in
-    ``book/results/gas_least_squares.json`` with the data file's sha256).
+    ``gas_least_squares.json`` of ``linnet.resources.results_dir()``, with the data
+    file's sha256).
     ``r2=GAS_R2`` chooses the noise level (same seeded noise draw, scaled)
     so that ``least_squares_r2`` of the returned data equals ``r2``
     exactly (up to round-off); the chosen standard deviation is found in

@@ -4,7 +4,7 @@ Some of the book's experiments take minutes, more than a chapter may spend, so t
 computed once and shipped: chapter 6's budget and robustness sweeps (the paper's §7.1
 protocol, ``_results/ch6_budgets.json``), chapter 7's convnet runs (§7.2,
 ``_results/convnet_*.npz``, recorded by ``linnet.convnet_results``) and the results
-on the paper's own gas-sensor data (``book/results/gas/``, whose data may not be shipped).
+on the paper's own gas-sensor data (``_results/gas/``, whose data may not be shipped).
 
 A reader's machine reruns a sample of each record, and its CPU may make OpenBLAS pick
 other kernels (AVX-512 on most cloud machines, AVX2, ARM) than the recording machine's.
@@ -35,6 +35,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .convnet_results import load_arm, rerun_sample
+from .resources import results_dir
 from .studies import BUDGETS, PRECISIONS, budget_study, robustness_study
 
 __all__ = [
@@ -68,7 +69,7 @@ __all__ = [
     "write_record",
 ]
 
-RECORD = Path(__file__).with_name("_results") / "ch6_budgets.json"
+RECORD = results_dir() / "ch6_budgets.json"
 """Chapter 6's record (written by ``python -m linnet.records``)."""
 
 TOLERANCES: dict[str, float] = {
@@ -696,16 +697,15 @@ def load_levels() -> tuple[float, ...]:
 
 # --------------------------------------------------------------------- the gas record
 
-_GAS_RESULTS = ("book", "results", "gas")
 
+def gas_budget_dirs(folder: Path | str | None = None) -> list[Path]:
+    """The recorded gas results (one folder per budget, ``T*``), shipped with ``linnet``.
 
-def gas_budget_dirs(root: Path | str | None = None) -> list[Path]:
-    """The recorded gas results of the book (one folder per budget, ``T*``), in a checkout.
-
-    ``root`` is the repository (default: found from this file in a source checkout).
+    ``folder`` holds the ``T*`` folders (default: ``gas/`` in
+    ``linnet.resources.results_dir()``, the copy shipped with ``linnet``).
     """
-    base = Path(root) if root is not None else Path(__file__).resolve().parents[2]
-    return sorted(p.parent for p in base.joinpath(*_GAS_RESULTS).glob("T*/provenance.json"))
+    base = Path(folder) if folder is not None else results_dir() / "gas"
+    return sorted(p.parent for p in base.glob("T*/provenance.json"))
 
 
 def rerun_gas_record(
