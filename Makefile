@@ -16,7 +16,7 @@ ASSETS := _build/assets/vendor
 export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: book test lab lint bench lock clean assets dist
+.PHONY: book pdf test lab lint bench lock clean assets dist
 
 # Every file pip installs must match a sha256 in requirements.lock (`make lock` writes them).
 # linnet itself is installed editable with the locked setuptools (no build isolation).
@@ -51,6 +51,7 @@ assets: node_modules/.package-lock.json book/_ext/linnet-widgets.js
 	cp book/_ext/linnet-widgets.js $(ASSETS)/
 
 ## make book: execute every notebook and build the HTML book; fails on any warning or cell error.
+## Then the PDF of the book (make pdf).
 ## --all: re-read (and so re-execute) every page even if only linnet changed.
 ## LINNET_STATIC_WIDGETS=1: each explorer cell precomputes its figures (linnet.widgets.explorer).
 book: $(STAMP) assets dist
@@ -58,6 +59,17 @@ book: $(STAMP) assets dist
 	LINNET_STATIC_WIDGETS=1 $(JB) build . --all --builder html -W -n --keep-going
 	@test -f _build/html/index.html || { echo "error: _build/html/index.html was not produced" >&2; exit 1; }
 	@echo "Book built: _build/html/index.html"
+	@$(MAKE) --no-print-directory pdf
+
+## make pdf: the book as one PDF (title page, contents with page numbers and links, chapters,
+## appendices, bibliography), printed from the built _build/html by Debian's Chromium through
+## Playwright (book/_ext/linnet_pdf.py, two prints: the second has the contents' page numbers),
+## into _build/html/dist/linnet-book-VERSION.pdf with its .sha256. Needs chromium and pdftotext
+## (poppler-utils): without them it is skipped with a warning (an error if
+## LINNET_REQUIRE_BROWSER=1, as in .ci/run). About 50 s of CPU for 156 pages.
+pdf: $(STAMP)
+	@test -f _build/html/index.html || { echo "error: no book in _build/html: make book" >&2; exit 1; }
+	$(BIN)/python book/_ext/linnet_pdf.py _build/html
 
 ## make dist: what the site serves under dist/ (book/_ext/linnet_dist.py copies it there): the
 ## linnet wheel (with its data files and recorded results) and the book's source bundle, named
