@@ -128,6 +128,11 @@ def wheel_name(ver: str) -> str:
     return f"linnet-{ver}-py3-none-any.whl"
 
 
+def pdf_name(ver: str) -> str:
+    """The book as one PDF (``make pdf``, book/_ext/linnet_pdf.py)."""
+    return f"linnet-book-{ver}.pdf"
+
+
 def bundle_name(ver: str) -> str:
     return f"linnet-book-{ver}.zip"
 
@@ -459,6 +464,9 @@ def _downloads_directive():
                 (wheel_name(ver), wheel_rel, "the linnet package with its data sets and "
                  "recorded results"),
                 (bundle_name(ver), bundle_rel, "the whole book's sources"),
+                (pdf_name(ver), _rel(docname, f"dist/{pdf_name(ver)}"),
+                 "the whole book as one PDF, with the exercises' solutions; explorers at their "
+                 "opening frame"),
             ]:  # fmt: skip
                 para = nodes.paragraph()
                 para += nodes.reference("", label, refuri=href)
@@ -639,6 +647,24 @@ class NotebookWatchdog:
                 _thread.interrupt_main()
 
 
+def add_book_pdf_button(
+    app: Any, pagename: str, templatename: str, context: dict, doctree: Any
+) -> None:
+    """The whole book as a PDF in every page's download menu (after the theme fills it)."""
+    for group in context.get("header_buttons", []):
+        if group.get("label") == "download-buttons":
+            group["buttons"].append(
+                {
+                    "type": "link",
+                    "url": _rel(pagename, f"dist/{pdf_name(version(Path(app.confdir)))}"),
+                    "text": "book .pdf",
+                    "tooltip": "The whole book as a PDF",
+                    "icon": "fas fa-book",
+                    "label": "download-book-pdf-button",
+                }
+            )
+
+
 def setup(app: Any) -> dict[str, Any]:
     app.add_directive("linnet-install", _install_directive())
     app.add_directive("linnet-downloads", _downloads_directive())
@@ -647,6 +673,7 @@ def setup(app: Any) -> dict[str, Any]:
     app.connect("config-inited", configure)
     app.connect("doctree-read", add_chapter_note)
     app.connect("build-finished", copy_dist)
+    app.connect("html-page-context", add_book_pdf_button, priority=502)
     app.add_css_file("linnet-dist.css")
     app.add_js_file("linnet-dist.js")
     watchdog = NotebookWatchdog(float(os.environ.get("LINNET_NOTEBOOK_TIMEOUT", "600")))
