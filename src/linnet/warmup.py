@@ -155,7 +155,7 @@ def paper_memory(
     :math:`w^{(t+1)} = (1 - \gamma^{(t)}) w^{(t)} - \rho^{(t)} \nabla^{(t)} + r^{(t)}` with
     :math:`\rho^{(t)} = \eta (\omega_2^{(t)})^2`,
     :math:`\gamma^{(t)} = \eta \langle w_1^{(t)}, \nabla^{(t)} \rangle / \omega_2^{(t)}` and the
-    :math:`O(\eta^2)` remainder :math:`r^{(t)}` of :func:`warmup_step_terms`. Unrolling
+    :math:`O(\eta^2)` remainder :math:`r^{(t)}` of :func:`linnet.warmup_step_terms`. Unrolling
     :math:`w^{(t)}` back to :math:`w^{(0)}` and multiplying by :math:`\gamma^{(t)}` gives
     §3's form :math:`w^{(t+1)} = w^{(t)} - \rho^{(t)} \nabla^{(t)}
     - \sum_{\tau<t} \mu^{(t,\tau)} \nabla^{(\tau)}` (plus a term in :math:`w^{(0)}` and
@@ -168,7 +168,7 @@ def paper_memory(
        = \kappa^{(t,\tau)} \, \frac{\omega_2^{(\tau)}}{\omega_2^{(t)}}
          \prod_{j=\tau+1}^{t-1} \big(1 - \gamma^{(j)}\big),
 
-    where :math:`\kappa` are the coefficients of :func:`warmup_memory` (which unroll
+    where :math:`\kappa` are the coefficients of :func:`linnet.warmup_memory` (which unroll
     :math:`w_1` instead).
 
     Parameters
