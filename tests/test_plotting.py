@@ -100,3 +100,13 @@ def test_split_refuses_nothing_but_returns_none_without_a_rendition(three_panels
     buffer = io.BytesIO()
     three_panels.savefig(buffer, format="png", dpi=50)
     assert split_phone_rendition(buffer.getvalue())[1] is None
+
+
+def test_a_legend_too_wide_for_two_columns_gets_one():
+    fig, ax = plt.subplots(figsize=(6.6, 3.4))
+    for k in range(4):
+        ax.plot([0, 1], [k, 0], label=f"overparameterized (product scale), rate {k}")
+    fig.legend(loc="outside lower center", ncol=2)
+    width, _ = size(phone_png(fig, dpi=100))
+    plt.close(fig)
+    assert width <= 1.05 * PHONE_WIDTH * 100

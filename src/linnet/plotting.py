@@ -285,8 +285,8 @@ def phone_png(fig: Figure, dpi: float = 200) -> bytes:
 
     The figure is redrawn :data:`PHONE_WIDTH` inches wide, so that its text keeps its size
     in points and shows at >= 9 CSS px in a 342 px column; a grid of panels is restacked as
-    one column (row by row), and the figure's own legends get at most two columns. The figure
-    is restored afterwards (size, layout, legends).
+    one column (row by row), and the figure's own legends get at most two columns (one, if two
+    still stick out of the column). The figure is restored afterwards (size, layout, legends).
 
     Examples
     --------
@@ -299,8 +299,6 @@ def phone_png(fig: Figure, dpi: float = 200) -> bytes:
     ('100', [6.6, 3.0])
     >>> plt.close(fig)
     """
-    import io
-
     from matplotlib.gridspec import GridSpec
 
     size = fig.get_size_inches().copy()
@@ -319,23 +317,38 @@ def phone_png(fig: Figure, dpi: float = 200) -> bytes:
         height = panel * nrows * ncols + 0.6 * bool(fig.legends) + 0.3
     else:
         height = size[1] * min(1.0, max(PHONE_WIDTH / size[0], 0.75))
-    legends = _narrow_legends(fig, ncols=2)
+    fig.set_size_inches(PHONE_WIDTH, height)
     try:
-        fig.set_size_inches(PHONE_WIDTH, height)
-        buffer = io.BytesIO()
-        fig.savefig(
-            buffer,
-            format="png",
-            dpi=dpi,
-            bbox_inches="tight",
-            metadata=legibility_metadata(fig, dpi),
-        )
+        # figure legends in two columns, or in one if two still stick out of the column
+        for ncols in (2, 1):
+            legends = _narrow_legends(fig, ncols=ncols)
+            try:
+                png = _tight_png(fig, dpi)
+            finally:
+                _restore_legends(fig, legends)
+            if _png_width(png) <= 1.05 * PHONE_WIDTH * dpi:
+                break
     finally:
         for ax, spec in specs:
             ax.set_subplotspec(spec)
-        _restore_legends(fig, legends)
         fig.set_size_inches(*size)
+    return png
+
+
+def _tight_png(fig: Figure, dpi: float) -> bytes:
+    """The figure as a PNG cropped to its content, with :func:`legibility_metadata`."""
+    import io
+
+    buffer = io.BytesIO()
+    fig.savefig(
+        buffer, format="png", dpi=dpi, bbox_inches="tight", metadata=legibility_metadata(fig, dpi)
+    )
     return buffer.getvalue()
+
+
+def _png_width(png: bytes) -> int:
+    """Width in pixels of a PNG (from its header)."""
+    return struct.unpack(">I", png[16:20])[0]
 
 
 def with_phone_rendition(png: bytes, phone: bytes) -> bytes:
