@@ -16,6 +16,11 @@
   Font Awesome script (which swaps icons for SVG) is dropped from every page: the theme's
   stylesheet already draws the same icons with the Font Awesome web fonts. The chapters'
   figures (``_images/*.png``) get a 256-colour palette too when that makes them smaller.
+* API signatures: a dataclass field with a ``default_factory`` shows in the class's
+  signature as ``name=<factory>``; it shows the value the factory makes instead
+  (``hyper={}``, ``weights=[]``, ``imbalance=np.zeros((0, 0))``).
+* The site's icon: ``html_favicon`` (an SVG) is linked from every page; ``favicon.ico``
+  (``book/_static``) is also copied to the site's root, where browsers look for it.
 * Citations: the author-year style writes "Arora et al. [2019]" for both 2019 papers of
   Arora et al.  The styles registered here (``bibtex_reference_style: author_year_suffixed``,
   ``bibtex_default_style: alpha_suffixed``) give the year a letter wherever two entries would
@@ -25,8 +30,13 @@
 
 from __future__ import annotations
 
+import ast
 import base64
+import dataclasses
 import hashlib
+import inspect
+import shutil
+import textwrap
 import io
 import json
 import posixpath
@@ -240,6 +250,58 @@ def lighten_site(app: Any, exception: Exception | None) -> None:
             path.write_text(lighter, encoding="utf-8")
 
 
+def factory_default(factory: Any) -> str:
+    """How a dataclass field's ``default_factory`` reads in a signature.
+
+    >>> factory_default(dict), factory_default(list)
+    ('{}', '[]')
+    >>> factory_default(lambda: (1, 2))
+    '(1, 2)'
+    """
+    if getattr(factory, "__name__", "") == "<lambda>":
+        try:
+            source = textwrap.dedent(inspect.getsource(factory)).strip()
+            lambdas = [n for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Lambda)]
+            if len(lambdas) == 1:
+                return ast.unparse(lambdas[0].body)
+        except (OSError, TypeError, SyntaxError):
+            pass
+    try:
+        value = factory()
+    except Exception:  # pragma: no cover - a factory that needs arguments
+        return "..."
+    text = repr(value)
+    return text if len(text) <= 30 else f"{type(value).__name__}()"
+
+
+def dataclass_factory_defaults(
+    app: Any, what: str, name: str, obj: Any, options: Any, signature: str | None,
+    return_annotation: str | None,
+) -> tuple[str | None, str | None] | None:
+    """Replace ``name=<factory>`` in a dataclass's signature (see the module docstring)."""
+    if not signature or "<factory>" not in signature or not dataclasses.is_dataclass(obj):
+        return None
+    fields = {f.name: f for f in dataclasses.fields(obj)}
+
+    def default(match: re.Match) -> str:
+        field_ = fields.get(match.group(1))
+        if field_ is None or field_.default_factory is dataclasses.MISSING:
+            return match.group(0)
+        return f"{match.group(1)}={factory_default(field_.default_factory)}"
+
+    return re.sub(r"(\w+)=<factory>", default, signature), return_annotation
+
+
+def copy_favicon_to_root(app: Any, exception: Exception | None) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    for folder in app.config.html_static_path:
+        icon = Path(app.confdir) / folder / "favicon.ico"
+        if icon.is_file():
+            shutil.copyfile(icon, Path(app.builder.outdir) / "favicon.ico")
+            return
+
+
 def plain_execution_table() -> None:
     """Reword myst-nb's execution statistics table for readers (see the module docstring)."""
     from docutils import nodes
@@ -401,4 +463,6 @@ def setup(app: Any) -> dict[str, Any]:
     app.connect("html-page-context", fix_bibliography_roles)
     app.connect("html-page-context", externalise_widget_frames, priority=900)
     app.connect("build-finished", lighten_site)
+    app.connect("build-finished", copy_favicon_to_root)
+    app.connect("autodoc-process-signature", dataclass_factory_defaults)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

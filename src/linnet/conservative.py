@@ -67,16 +67,16 @@ def end_to_end_field(grad_fn: Callable[[FloatArray], ArrayLike], depth: int) -> 
        F(W) = \sum_{j=1}^{N} [W W^\top]^{\frac{j-1}{N}}\, G\,
               [W^\top W]^{\frac{N-j}{N}}, \qquad G = \nabla L(W),
 
-    so that the rule reads ``W <- W - eta F(W)`` (no weight decay: weight
-    decay adds ``eta lambda N W``, itself a gradient, and cannot change whether
-    ``F`` is one).  A vector ``w`` is treated as the ``1 x d`` matrix, so both
+    so that the rule reads :math:`W \leftarrow W - \eta F(W)` (no weight decay: weight
+    decay adds :math:`\eta \lambda N W`, itself a gradient, and cannot change whether
+    :math:`F` is one).  A vector ``w`` is treated as the :math:`1 \times d` matrix, so both
     cases are one formula, the one :func:`linnet.end_to_end_update` uses.
-    ``F(0) = 0`` for ``N >= 2``; for ``N = 1``, ``F = nabla L``.
+    :math:`F(0) = 0` for :math:`N \ge 2`; for :math:`N = 1`, :math:`F = \nabla L`.
 
     Parameters
     ----------
     grad_fn : callable
-        ``grad_fn(w)`` returns ``nabla L(w)``, an array of the shape of ``w``.
+        ``grad_fn(w)`` returns :math:`\nabla L(w)`, an array of the shape of ``w``.
     depth : int
         ``N >= 1``.
 
@@ -89,8 +89,8 @@ def end_to_end_field(grad_fn: Callable[[FloatArray], ArrayLike], depth: int) -> 
 
     Examples
     --------
-    A constant gradient ``g = (1, 0)`` at ``w = (0, 2)``, depth 3: ``Pr_w g = 0``,
-    so ``F = 2^{4/3} g``.
+    A constant gradient :math:`g = (1, 0)` at :math:`w = (0, 2)`, depth 3:
+    :math:`\mathrm{Pr}_w g = 0`, so :math:`F = 2^{4/3} g`.
 
     >>> F = end_to_end_field(lambda w: np.array([1.0, 0.0]), depth=3)
     >>> F(np.array([0.0, 2.0]))
@@ -163,13 +163,13 @@ def sector_loop_integral(
 ) -> float:
     r"""Line integral of ``field`` counter-clockwise around an annular sector's boundary.
 
-    The sector is ``{center + rho (cos(theta) u + sin(theta) v) :
-    r1 <= rho <= r2, theta1 <= theta <= theta2}`` in the plane through
-    ``center`` spanned by the orthonormal ``u``, ``v``.  Its boundary is the
+    The sector is :math:`\{c + \rho (\cos\theta\, u + \sin\theta\, v) :
+    r_1 \le \rho \le r_2,\ \theta_1 \le \theta \le \theta_2\}` in the plane through
+    :math:`c` = ``center`` spanned by the orthonormal ``u``, ``v``.  Its boundary is the
     closed curve of the proof of Theorem 2 (§5 of the paper): the outer arc
-    (``rho = r2``, ``theta1 -> theta2``), the radial leg in (``theta = theta2``),
-    the inner arc backwards (``rho = r1``) and the radial leg out
-    (``theta = theta1``),
+    (:math:`\rho = r_2`, :math:`\theta_1 \to \theta_2`), the radial leg in
+    (:math:`\theta = \theta_2`), the inner arc backwards (:math:`\rho = r_1`) and the
+    radial leg out (:math:`\theta = \theta_1`),
 
     .. math::
 
@@ -179,12 +179,13 @@ def sector_loop_integral(
        &\quad - \int_{\theta_1}^{\theta_2} \langle F, r_1\, e_\theta\rangle\, d\theta
        + \int_{r_1}^{r_2} \langle F, e_\rho(\theta_1)\rangle\, d\rho,
 
-    with ``e_rho = cos(theta) u + sin(theta) v`` and
-    ``e_theta = -sin(theta) u + cos(theta) v``; each piece by Gauss-Legendre
+    with :math:`e_\rho = \cos\theta\, u + \sin\theta\, v` and
+    :math:`e_\theta = -\sin\theta\, u + \cos\theta\, v`; each piece by Gauss-Legendre
     quadrature with ``order`` nodes (exact for polynomial integrands of degree
-    ``< 2 order``).  By the fundamental theorem of line integrals the result is
-    ``0`` whenever ``field`` is the gradient of a ``C^1`` function near the
-    curve.  Points may be vectors or matrices (``<.,.>`` is then the Frobenius
+    :math:`< 2 \cdot` ``order``).  By the fundamental theorem of line integrals the result is
+    0 whenever ``field`` is the gradient of a :math:`C^1` function near the
+    curve.  Points may be vectors or matrices (:math:`\langle\cdot,\cdot\rangle` is then the
+    Frobenius
     inner product); by default ``center = 0`` and ``u``, ``v`` are the first
     two coordinates (``e_1``, ``e_2`` of the flattened point).
 
@@ -196,7 +197,7 @@ def sector_loop_integral(
     r1, r2 : float
         Radii, ``0 <= r1 < r2``.
     theta1, theta2 : float
-        Angles in radians, ``theta1 < theta2 <= theta1 + 2 pi``.
+        Angles in radians, :math:`\theta_1 < \theta_2 \le \theta_1 + 2\pi`.
     u, v : array_like, optional
         Orthonormal directions spanning the plane; shape of the points.
     center : array_like, optional
@@ -271,8 +272,8 @@ def curl_2d(
        \operatorname{curl} F
        = \frac{\partial F_v}{\partial s} - \frac{\partial F_u}{\partial t},
 
-    here by central differences with step ``h`` (error ``O(h^2)`` for a smooth
-    field, plus round-off ``~ eps |F| / h``).  It is ``0`` for a gradient field
+    here by central differences with step :math:`h` (error :math:`O(h^2)` for a smooth
+    field, plus round-off :math:`\sim \varepsilon |F| / h`).  It is ``0`` for a gradient field
     (equality of mixed partials), and by Green's theorem its integral over a
     region is :func:`sector_loop_integral` around it.
 
@@ -315,12 +316,12 @@ def field_jacobian(field: Field, w: ArrayLike, h: float = 1e-5) -> FloatArray:
 
     ``J[a, b]`` approximates :math:`\partial F_a / \partial w_b`, with ``a`` and ``b``
     indexing the entries of ``w`` in row-major order (``w`` may be a vector or a
-    matrix), error ``O(h^2)`` plus round-off ``~ eps |F| / h``.  A :math:`C^1` gradient
-    field has a symmetric Jacobian; an antisymmetric part :math:`J - J^\top` beyond
-    that error shows that ``field`` is not a gradient near ``w``.  Its entry
-    ``(a, b)`` is minus :func:`curl_2d` in the plane of the coordinates ``a``, ``b``.
-    The book uses it for its multi-output extension of Theorem 2 (§5 of the paper);
-    the exact twin is :func:`linnet.symbolic.field_jacobian_asymmetry`.
+    matrix), error :math:`O(h^2)` plus round-off :math:`\sim \varepsilon |F| / h`.  A
+    :math:`C^1` gradient field has a symmetric Jacobian; an antisymmetric part
+    :math:`J - J^\top` beyond that error shows that ``field`` is not a gradient near
+    ``w``.  Its entry ``(a, b)`` is minus :func:`curl_2d` in the plane of the
+    coordinates ``a``, ``b``.  The book uses it for its multi-output extension of
+    Theorem 2 (§5 of the paper); the exact twin is :func:`linnet.symbolic.field_jacobian_asymmetry`.
 
     Parameters
     ----------
@@ -370,7 +371,8 @@ def jacobian_asymmetry_map(W: ArrayLike, depth: int, h: float = 1e-5) -> FloatAr
     matrix :math:`E_i` (row-major), and ``M @ G.ravel()`` is the flattened
     :math:`J_G - J_G^\top`.  A :math:`G` in the kernel has a symmetric Jacobian at ``W``,
     as a gradient field must; a :math:`G` outside it is certified non-conservative near
-    ``W`` (up to the differences' error, ``O(h^2)`` plus round-off ``~ eps |F| / h``).
+    ``W`` (up to the differences' error, :math:`O(h^2)` plus round-off
+    :math:`\sim \varepsilon |F| / h`).
     Stacking the maps of several points (``np.vstack``) gives the :math:`G` whose
     Jacobian is symmetric at all of them.  The book uses it for its multi-output
     extension of Theorem 2 (§5 of the paper); the exact twin is

@@ -4,8 +4,8 @@ Section 4.1 of the paper (Theorem 1, Claim 1) writes the end-to-end dynamics of 
 balanced depth-``N`` linear network as a preconditioned gradient flow. This
 module collects the closed forms that explain that preconditioner:
 
-* :func:`pair_eigenvalue`: the eigenvalue of ``P_{W_e}`` on the pair of
-  singular directions ``(u_r, v_{r'})`` as a function of the two singular values;
+* :func:`pair_eigenvalue`: the eigenvalue of :math:`P_{W_e}` on the pair of
+  singular directions :math:`(u_r, v_{r'})` as a function of the two singular values;
 * :func:`singular_value_velocity`: how each singular value of ``W_e`` moves under
   the flow (Arora, Cohen, Hu & Luo 2019);
 * :func:`aligned_mode_time`, :func:`aligned_mode_flow`, :func:`escape_time` and
@@ -66,11 +66,11 @@ def _non_negative(name: str, value: ArrayLike) -> FloatArray:
 
 
 def pair_eigenvalue(a: ArrayLike, b: ArrayLike, depth: int) -> FloatArray:
-    r"""Eigenvalue of the preconditioner ``P_{W_e}`` on a pair of singular directions.
+    r"""Eigenvalue of the preconditioner :math:`P_{W_e}` on a pair of singular directions.
 
-    For singular values ``a = sigma_r`` and ``b = sigma_{r'}`` of ``W_e`` (Claim 1 of
-    the paper, Section 4.1), the eigenvalue of ``P_{W_e}`` on ``v_{r'} (x) u_r`` is
-    (written ``nu`` as in the book's chapters 3 and 4, since ``lambda`` is the
+    For singular values :math:`a = \sigma_r` and :math:`b = \sigma_{r'}` of :math:`W_e` (Claim 1
+    of the paper, Section 4.1), the eigenvalue of :math:`P_{W_e}` on :math:`v_{r'} \otimes u_r`
+    is (written :math:`\nu` as in the book's chapters 3 and 4, since :math:`\lambda` is the
     weight decay of :func:`~linnet.end_to_end_update`)
 
     .. math::
@@ -79,27 +79,27 @@ def pair_eigenvalue(a: ArrayLike, b: ArrayLike, depth: int) -> FloatArray:
        = \frac{a^2 - b^2}{a^{2/N} - b^{2/N}} \quad (a \ne b), \\
        \nu(a, a) &= N a^{2 - 2/N},
 
-    a geometric sum in ``x = a^{2/N}``, ``y = b^{2/N}`` (the eigenvectors and
+    a geometric sum in :math:`x = a^{2/N}`, :math:`y = b^{2/N}` (the eigenvectors and
     the sum are in §4.1 of the paper, after Claim 1; the quotient is the book's).
-    It lies between ``max(N min(a, b)^{2-2/N}, max(a, b)^{2-2/N})`` and
-    ``N max(a, b)^{2-2/N}``; the lower bound ``max(a, b)^{2-2/N}`` (one term of
-    the sum) says that every eigenvalue of ``P_{W_e}`` is at least
-    ``sigma_min(W_e)^{2-2/N}`` for full-rank ``W_e``, the key inequality of Arora,
+    It lies between :math:`\max(N \min(a, b)^{2-2/N}, \max(a, b)^{2-2/N})` and
+    :math:`N \max(a, b)^{2-2/N}`; the lower bound :math:`\max(a, b)^{2-2/N}` (one term of
+    the sum) says that every eigenvalue of :math:`P_{W_e}` is at least
+    :math:`\sigma_{\min}(W_e)^{2-2/N}` for full-rank :math:`W_e`, the key inequality of Arora,
     Cohen, Golowich & Hu (2019). The quotient is used when ``x`` and ``y`` are well
     separated, the sum otherwise (where the quotient cancels); both are the same
-    number. ``0^0 = 1``, so ``N = 1`` gives 1.
+    number. :math:`0^0 = 1`, so :math:`N = 1` gives 1.
 
     Parameters
     ----------
     a, b : array_like
         Non-negative singular values (broadcast against each other).
     depth : int
-        ``N >= 1``.
+        :math:`N \ge 1`.
 
     Returns
     -------
     ndarray
-        ``nu(a, b)``, with the broadcast shape of ``a`` and ``b``.
+        :math:`\nu(a, b)`, with the broadcast shape of ``a`` and ``b``.
 
     Examples
     --------
@@ -125,7 +125,7 @@ def neutral_singular_value(depth: int) -> float:
     r"""The singular value at which depth ``N`` neither slows nor speeds a direction.
 
     Along a singular direction the preconditioner of Claim 1 (Section 4.1 of the
-    paper) has the eigenvalue ``nu(sigma, sigma) = N sigma^{2-2/N}``
+    paper) has the eigenvalue :math:`\nu(\sigma, \sigma) = N \sigma^{2-2/N}`
     (:func:`~linnet.pair_eigenvalue`), against 1 for plain gradient descent. It is below 1
     exactly when
 
@@ -139,12 +139,13 @@ def neutral_singular_value(depth: int) -> float:
     Parameters
     ----------
     depth : int
-        ``N >= 2`` (for ``N = 1`` every eigenvalue is 1 and there is no threshold).
+        :math:`N \ge 2` (for :math:`N = 1` every eigenvalue is 1 and there is no threshold).
 
     Returns
     -------
     float
-        ``N^{-N/(2N-2)}``: 0.5 for ``N = 2``, falling with ``N`` (below ``N^{-1/2}``).
+        :math:`N^{-N/(2N-2)}`: 0.5 for :math:`N = 2`, falling with :math:`N` (below
+        :math:`N^{-1/2}`).
 
     Raises
     ------
@@ -167,8 +168,8 @@ def singular_value_velocity(
 ) -> FloatArray:
     r"""Velocities of the singular values of ``W_e`` under the end-to-end flow.
 
-    If ``W_e = sum_r sigma_r u_r v_r^T`` has distinct singular values and moves by
-    the flow of Theorem 1 (Section 4.1 of the paper; time ``t = eta * steps``), then
+    If :math:`W_e = \sum_r \sigma_r u_r v_r^\top` has distinct singular values and moves by
+    the flow of Theorem 1 (Section 4.1 of the paper; time :math:`t = \eta \cdot` steps), then
     (Arora, Cohen, Hu & Luo 2019)
 
     .. math::
@@ -176,25 +177,26 @@ def singular_value_velocity(
        \dot\sigma_r = -\lambda N \sigma_r
          - N \big(\sigma_r^2\big)^{1 - 1/N} \, \langle \nabla L^1(W_e), u_r v_r^\top \rangle ,
 
-    because ``u_r^T [W_e W_e^T]^{(j-1)/N} = sigma_r^{2(j-1)/N} u_r^T`` and
-    ``[W_e^T W_e]^{(N-j)/N} v_r = sigma_r^{2(N-j)/N} v_r``, so each of the ``N`` terms
-    contributes ``sigma_r^{2-2/N} u_r^T G v_r``. For ``N >= 2`` a zero singular value
+    because :math:`u_r^\top [W_e W_e^\top]^{(j-1)/N} = \sigma_r^{2(j-1)/N} u_r^\top` and
+    :math:`[W_e^\top W_e]^{(N-j)/N} v_r = \sigma_r^{2(N-j)/N} v_r`, so each of the :math:`N`
+    terms contributes :math:`\sigma_r^{2-2/N} u_r^\top G v_r`. For :math:`N \ge 2` a zero
+    singular value
     has zero velocity.
 
     Parameters
     ----------
     W_e : array_like, shape (k, d)
     grad_e : array_like, shape (k, d)
-        ``G = nabla L^1(W_e)``.
+        :math:`G = \nabla L^1(W_e)`.
     depth : int
         ``N >= 1``.
     weight_decay : float, default 0
-        ``lambda >= 0``.
+        :math:`\lambda \ge 0`.
 
     Returns
     -------
     ndarray, shape (min(k, d),)
-        ``d sigma_r / dt`` in the order of the singular values (descending).
+        :math:`d\sigma_r / dt` in the order of the singular values (descending).
 
     Examples
     --------
@@ -253,19 +255,19 @@ def _time_between(z0: float, z1: FloatArray, s: float, N: int) -> FloatArray:
 def aligned_mode_time(sigma: ArrayLike, sigma0: float, target: float, depth: int) -> FloatArray:
     r"""Time at which one aligned mode of whitened ``l_2`` regression reaches ``sigma``.
 
-    With whitened inputs (``X^T X / m = I``) the ``l_2`` gradient is
-    ``nabla L^1(W_e) = W_e - W_*``; if ``W_e(0)`` shares the singular vectors of
+    With whitened inputs (:math:`X^\top X / m = I`) the :math:`\ell_2` gradient is
+    :math:`\nabla L^1(W_e) = W_e - W_*`; if ``W_e(0)`` shares the singular vectors of
     ``W_*``, the end-to-end flow (Theorem 1) keeps them, and each singular value
-    obeys ``d sigma / dt = N sigma^{2-2/N} (s - sigma)`` (Saxe, McClelland & Ganguli
+    obeys :math:`d\sigma / dt = N \sigma^{2-2/N} (s - \sigma)` (Saxe, McClelland & Ganguli
     2014; :func:`singular_value_velocity`). Separating variables in the logit
-    ``z = log(sigma / (s - sigma))``,
+    :math:`z = \log(\sigma / (s - \sigma))`,
 
     .. math::
 
        t(\sigma) = \int_{z(\sigma_0)}^{z(\sigma)} \frac{\sigma(z)^{2/N - 1}}{N s}\, dz,
        \qquad \sigma(z) = \frac{s}{1 + e^{-z}},
 
-    which for ``N = 2`` is ``(z(sigma) - z(sigma_0)) / (2 s)``: the logistic curve.
+    which for :math:`N = 2` is :math:`(z(\sigma) - z(\sigma_0)) / (2 s)`: the logistic curve.
     Evaluated by Gauss-Legendre quadrature (accurate to round-off).
 
     Parameters
@@ -301,9 +303,9 @@ def aligned_mode_time(sigma: ArrayLike, sigma0: float, target: float, depth: int
 def aligned_mode_flow(times: ArrayLike, sigma0: float, target: float, depth: int) -> FloatArray:
     r"""The singular value ``sigma(t)`` of one aligned mode of whitened ``l_2`` regression.
 
-    Solves ``d sigma / dt = N sigma^{2-2/N} (s - sigma)``, ``sigma(0) = sigma0``
+    Solves :math:`d\sigma / dt = N \sigma^{2-2/N} (s - \sigma)`, :math:`\sigma(0) = \sigma_0`
     (see :func:`aligned_mode_time`). In closed form for ``N = 1``
-    (``s - (s - sigma0) e^{-t}``) and ``N = 2`` (the logistic curve)
+    (:math:`s - (s - \sigma_0) e^{-t}`) and :math:`N = 2` (the logistic curve)
 
     .. math::
 
@@ -360,7 +362,7 @@ def escape_time(sigma0: float, target: float, depth: int, fraction: float = 0.5)
 
     The length of the plateau of whitened ``l_2`` regression under the
     end-to-end flow (:func:`aligned_mode_time`). For ``N = 2`` and ``fraction = 1/2``
-    it is ``log((s - sigma0) / sigma0) / (2 s)``.
+    it is :math:`\log((s - \sigma_0) / \sigma_0) / (2 s)`.
 
     Parameters
     ----------
@@ -400,9 +402,9 @@ def escape_time_leading(sigma0: ArrayLike, target: float, depth: int) -> FloatAr
          \dfrac{\sigma_0^{-(N-2)/N}}{(N - 2)\, s} & N \ge 3,
        \end{cases}
 
-    from ``int_{sigma0} dsigma / (N s sigma^{2-2/N})``: near zero the factor
-    ``s - sigma`` is ``s``. For ``N >= 3`` the plateau grows like a power of
-    ``1/sigma0``, not like its logarithm: a very small initialisation makes a deep
+    from :math:`\int_{\sigma_0} d\sigma / (N s \sigma^{2-2/N})`: near zero the factor
+    :math:`s - \sigma` is :math:`s`. For :math:`N \ge 3` the plateau grows like a power of
+    :math:`1/\sigma_0`, not like its logarithm: a very small initialisation makes a deep
     network slow to start.
 
     Parameters
@@ -442,9 +444,10 @@ def adagrad_step(
 ) -> tuple[FloatArray, FloatArray]:
     r"""One AdaGrad step (Duchi, Hazan & Singer 2011), diagonal version.
 
-    ``A <- A + G * G`` (entry-wise), then ``W <- W - eta G / (sqrt(A) + eps)``. The
+    :math:`A \leftarrow A + G \odot G`, then
+    :math:`W \leftarrow W - \eta\, G / (\sqrt{A} + \epsilon)` (entry-wise). The
     preconditioner is diagonal in the coordinates and built from the gradient
-    history: unlike ``P_{W_e}`` (Claim 1) it does not commute with rotations.
+    history: unlike :math:`P_{W_e}` (Claim 1) it does not commute with rotations.
     Used by the book only for that comparison.
 
     Parameters
@@ -452,7 +455,7 @@ def adagrad_step(
     W, grad, accumulator : array_like, same shape
         Parameters, gradient, and the running sum of squared gradients (>= 0).
     lr : float
-        ``eta > 0``.
+        :math:`\eta > 0`.
     eps : float, default 1e-8
         ``> 0``.
 

@@ -651,8 +651,8 @@ def run_lp_regression(
     **Cost.** One step costs two products of ``X`` with the stacked
     parameters (``m d`` per output and rate; for ``p = 2`` and ``m > d`` the
     second is replaced by the precomputed Gram matrix :math:`X^\top X / m`), plus
-    ``O(N k r^2)`` for the factors (width ``r``) or, for the end-to-end rule
-    with ``k > 1``, ``O(k^2 d)`` from the eigendecomposition of
+    :math:`O(N k r^2)` for the factors (width :math:`r`) or, for the end-to-end rule
+    with :math:`k > 1`, :math:`O(k^2 d)` from the eigendecomposition of
     :math:`W_e W_e^\top` (a thin SVD if :math:`W_e` is ill-conditioned).
 
     **Divergence.** A rate whose loss becomes non-finite or exceeds

@@ -85,19 +85,19 @@ def psd_power(A: ArrayLike, alpha: Any) -> FloatArray:
         Symmetric PSD matrix (symmetric to ``1e-10`` relative; it is
         symmetrised before the eigendecomposition).
     alpha : float
-        The exponent.  ``alpha == 0`` returns the identity, also for singular
-        ``A``.  A negative ``alpha`` needs ``A`` to be non-singular.
+        The exponent :math:`\alpha`.  :math:`\alpha = 0` returns the identity, also for
+        singular ``A``.  A negative :math:`\alpha` needs ``A`` to be non-singular.
 
     Returns
     -------
     ndarray, shape (n, n)
-        The symmetric PSD matrix ``A^alpha``.
+        The symmetric PSD matrix :math:`A^\alpha`.
 
     Raises
     ------
     ValueError
         If ``A`` is not square, not symmetric, has an eigenvalue below
-        ``-tolerance`` (not PSD), or is singular while ``alpha < 0``.
+        ``-tolerance`` (not PSD), or is singular while :math:`\alpha < 0`.
 
     Notes
     -----

@@ -55,7 +55,7 @@ def end_to_end(weights: Sequence[ArrayLike]) -> FloatArray:
     Parameters
     ----------
     weights : sequence of array_like
-        ``[W_1, ..., W_N]``, ``W_j`` of shape ``(n_j, n_{j-1})``.
+        ``[W_1, ..., W_N]``, :math:`W_j` of shape :math:`(n_j, n_{j-1})`.
 
     Returns
     -------
@@ -207,7 +207,7 @@ def balanced_factors(
     depth : int
         :math:`N \ge 1`.  ``depth == 1`` returns ``[W_e]``.
     widths : sequence of int, optional
-        Hidden widths ``[n_1, ..., n_{N-1}]``, each at least ``rank(W_e)``.
+        Hidden widths :math:`[n_1, \dots, n_{N-1}]`, each at least :math:`\operatorname{rank} W_e`.
         Default: ``min(k, d)`` for every hidden layer.
 
     Returns
@@ -272,8 +272,8 @@ def near_zero_init(dims: Sequence[int], scale: float, rng: Any) -> list[FloatArr
     Parameters
     ----------
     dims : sequence of int
-        ``[d, n_1, ..., n_{N-1}, k]``: input size, hidden widths, output size
-        (so ``len(dims) = N + 1 >= 2``).
+        :math:`[d, n_1, \dots, n_{N-1}, k]`: input size, hidden widths, output size
+        (so ``len(dims)`` is :math:`N + 1 \ge 2`).
     scale : float
         Standard deviation, ``> 0``.
     rng : numpy.random.Generator or int

@@ -62,9 +62,10 @@ def project_along(w: ArrayLike, g: ArrayLike) -> FloatArray:
 
 
 class SingleOutputTerms(NamedTuple):
-    """The ingredients of one single-output step (Claim 2 of the paper).
+    r"""The ingredients of one single-output step (Claim 2 of the paper).
 
-    ``w' = (1 - eta lambda N) w - rate * (gradient + (N - 1) * along_w)``.
+    :math:`w' = (1 - \eta\lambda N)\, w - \text{rate} \cdot (\text{gradient} + (N - 1)\,
+    \text{along\_w})`.
     """
 
     rate: float
@@ -75,11 +76,11 @@ class SingleOutputTerms(NamedTuple):
 def single_output_terms(w: ArrayLike, grad: ArrayLike, depth: int, lr: float) -> SingleOutputTerms:
     r"""Split the single-output update rule (Claim 2 of the paper) into its ingredients.
 
-    * the **adaptive learning rate** :math:`\rho = \eta \|w\|_2^{2-2/N}` (``0^0 = 1``),
-      tiny near ``w = 0`` for ``N >= 2`` and growing as ``w`` grows;
+    * the **adaptive learning rate** :math:`\rho = \eta \|w\|_2^{2-2/N}` (:math:`0^0 = 1`),
+      tiny near :math:`w = 0` for :math:`N \ge 2` and growing as ``w`` grows;
     * the **gradient** :math:`\nabla L(w)` itself;
     * its **component along** ``w``, :math:`\mathrm{Pr}_w(\nabla L(w))`
-      (:func:`project_along`), which the rule adds ``N - 1`` more times: a push
+      (:func:`project_along`), which the rule adds :math:`N - 1` more times: a push
       along the direction already travelled, momentum-like when ``w`` is an
       accumulation of past gradients from a near-zero start.
 
@@ -90,9 +91,9 @@ def single_output_terms(w: ArrayLike, grad: ArrayLike, depth: int, lr: float) ->
     ----------
     w, grad : array_like, shape (d,)
     depth : int
-        ``N >= 1``.
+        :math:`N \ge 1`.
     lr : float
-        ``eta > 0``.
+        :math:`\eta > 0`.
 
     Returns
     -------

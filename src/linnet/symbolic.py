@@ -97,7 +97,7 @@ def entrywise_layer_gradients(factors: Sequence[sp.Matrix], G: sp.Matrix) -> lis
 
 
 def single_output_field(w: sp.Matrix, g: sp.Matrix, depth: sp.Expr | int) -> sp.Matrix:
-    r"""The end-to-end field ``F(w) = |w|^{2-2/N} (g + (N-1) Pr_w g)`` as a SymPy column.
+    r"""The end-to-end field :math:`F(w) = \|w\|^{2-2/N} (g + (N-1) \mathrm{Pr}_w g)`, in SymPy.
 
     The single-output form of the end-to-end update rule (§4.2 of the paper) that
     Theorem 2 (§5) studies; ``w`` and ``g`` are ``d x 1`` columns of expressions (``g``

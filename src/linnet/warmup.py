@@ -33,7 +33,7 @@ __all__ = ["WarmupStep", "paper_memory", "warmup_memory", "warmup_step_terms"]
 
 
 class WarmupStep(NamedTuple):
-    r"""The three terms of one warm-up step, ``w' = w - rho * grad - along_w + second_order``.
+    r"""The three terms of one warm-up step: ``rho``, ``along_w`` and ``second_order``.
 
     See :func:`warmup_step_terms` for the formulas (§3 of the paper).
     """
@@ -70,8 +70,9 @@ def warmup_step_terms(w1: ArrayLike, omega2: float, grad: ArrayLike, lr: float) 
     Returns
     -------
     WarmupStep
-        ``rho``, ``along_w = eta (w_1^T nabla) w_1`` and
-        ``second_order = eta^2 omega_2 (w_1^T nabla) nabla``.
+        ``rho`` (:math:`\rho = \eta\,\omega_2^2`), ``along_w``
+        (:math:`\eta (w_1^\top \nabla) w_1`) and ``second_order``
+        (:math:`\eta^2 \omega_2 (w_1^\top \nabla) \nabla`).
 
     Examples
     --------
@@ -114,16 +115,17 @@ def warmup_memory(
     Parameters
     ----------
     w1_history : array_like, shape (T, d)
-        ``w_1^{(t)}`` for ``t = 0..T-1``.
+        :math:`w_1^{(t)}` for :math:`t = 0, \dots, T-1`.
     omega2_history : array_like, shape (T,)
     grad_history : array_like, shape (T, d)
-        ``nabla^{(t)}`` at ``w^{(t)} = w_1^{(t)} omega_2^{(t)}``.
+        :math:`\nabla^{(t)}` at :math:`w^{(t)} = w_1^{(t)} \omega_2^{(t)}`.
     lr : float
 
     Returns
     -------
     ndarray, shape (T, T)
-        ``kappa[t, tau]`` for ``tau < t``, zero on and above the diagonal.
+        ``kappa[t, tau]`` (:math:`\kappa^{(t,\tau)}`) for :math:`\tau < t`, zero on and above
+        the diagonal.
 
     Examples
     --------
