@@ -489,3 +489,20 @@ def test_site_has_a_favicon(browser, base_url, site):
         assert response.ok, f"{href}: HTTP {response.status}"
         root = page.request.get(urljoin(base_url, "favicon.ico"))
         assert root.ok, f"favicon.ico: HTTP {root.status}"
+
+
+MATHJAX_WIDTHS = """() => [...MathJax.startup.document.math]
+    .filter(m => m.display && m.typesetRoot && m.typesetRoot.offsetParent !== null)
+    .map(m => [m.metrics.containerWidth, m.typesetRoot.parentElement.clientWidth])"""
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+@pytest.mark.parametrize("page_path", ["book/03_end_to_end.html", "book/04_preconditioner.html"])
+def test_mathjax_breaks_equations_at_the_columns_width(browser, base_url, page_path, width):
+    # MathJax breaks a display equation to the width it measures for its container; in the
+    # theme's flex row it measured a fraction of the column and broke after every factor.
+    with opened(browser, base_url, page_path, width) as page:
+        widths = page.evaluate(MATHJAX_WIDTHS)
+    assert widths, f"{page_path}: no display equation"
+    short = [(m, c) for m, c in widths if m < 0.9 * c]
+    assert short == [], f"{page_path} at {width} px: measured vs column width {short[:5]}"
