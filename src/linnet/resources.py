@@ -27,6 +27,8 @@ def _package_dir(name: str) -> Path:
 def results_dir() -> Path:
     """The folder of recorded results shipped with ``linnet`` (``linnet/_results``).
 
+    Examples
+    --------
     >>> sorted(p.name for p in (results_dir() / "gas").glob("T*"))
     ['T1000', 'T10000-p2', 'T10000-p4', 'T3000']
     """
@@ -36,6 +38,8 @@ def results_dir() -> Path:
 def datasets_dir() -> Path:
     """The folder of data sets shipped with ``linnet`` (``linnet/_datasets``).
 
+    Examples
+    --------
     >>> (datasets_dir() / "tecator.csv.gz").is_file()
     True
     """
@@ -50,6 +54,8 @@ def result(*parts: str) -> Path:
     FileNotFoundError
         If ``linnet`` ships no such file (naming the folder that was searched).
 
+    Examples
+    --------
     >>> result("gas", "T1000", "provenance.json").name
     'provenance.json'
     """
