@@ -464,5 +464,6 @@ def setup(app: Any) -> dict[str, Any]:
     app.connect("html-page-context", externalise_widget_frames, priority=900)
     app.connect("build-finished", lighten_site)
     app.connect("build-finished", copy_favicon_to_root)
+    app.setup_extension("sphinx.ext.autodoc")  # its event, even where a project lacks it
     app.connect("autodoc-process-signature", dataclass_factory_defaults)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

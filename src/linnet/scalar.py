@@ -60,7 +60,7 @@ def chain_rate(w: ArrayLike, depth: int) -> FloatArray:
     Returns
     -------
     ndarray
-        ``N |w|^(2 - 2/N)``, shaped like ``w``.
+        :math:`N |w|^{2 - 2/N}`, shaped like ``w``.
 
     Examples
     --------

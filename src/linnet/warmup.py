@@ -184,7 +184,7 @@ def paper_memory(
     Returns
     -------
     ndarray, shape (T, T)
-        ``mu[t, tau]`` for ``tau < t``, zero on and above the diagonal.
+        ``mu[t, tau]`` for :math:`\tau < t`, zero on and above the diagonal.
 
     Examples
     --------
