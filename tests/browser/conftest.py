@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import importlib.util
 import os
 import shutil
 import threading
@@ -23,15 +24,13 @@ SITE = ROOT / "_build" / "html"
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 REQUIRED = os.environ.get("LINNET_REQUIRE_BROWSER") == "1"
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+# Chromium's flags for this sandbox: one definition, in the book's PDF printer.
+_spec = importlib.util.spec_from_file_location(
+    "linnet_pdf", ROOT / "book" / "_ext" / "linnet_pdf.py"
+)
+_pdf = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_pdf)
+CHROMIUM_FLAGS = _pdf.CHROMIUM_FLAGS
 
 
 def unavailable(reason: str) -> None:

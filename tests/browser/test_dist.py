@@ -79,6 +79,18 @@ def pyproject_version() -> str:
         return tomllib.load(f)["project"]["version"]
 
 
+def purelib_of(python: Path) -> Path:
+    """The site-packages folder of the interpreter ``python``."""
+    return Path(
+        subprocess.run(
+            [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    )
+
+
 @pytest.fixture(scope="module")
 def downloads(base_url: str, tmp_path_factory) -> dict[str, Path]:
     """Wheel, bundle and chapter, downloaded by following the served pages' links."""
@@ -270,14 +282,7 @@ def venv(tmp_path_factory) -> tuple[Path, dict[str, str], Path]:
     env_dir = where / "env"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", env_dir], check=True)
     python = env_dir / "bin" / "python"
-    purelib = Path(
-        subprocess.run(
-            [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    )
+    purelib = purelib_of(python)
     # The locked environment's packages, after the venv's own (a .pth line adds the folder
     # only: the editable install's own .pth/finder in it, which points at src/, is not run).
     locked = Path(sysconfig.get_paths()["purelib"])
@@ -326,14 +331,7 @@ def test_every_chapter_runs_on_the_wheel_the_copied_line_installs(
          "--force-reinstall", "--disable-pip-version-check"],
         check=True, env=env, cwd=where, timeout=300,
     )  # fmt: skip
-    purelib = Path(
-        subprocess.run(
-            [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    )
+    purelib = purelib_of(python)
     work = where / "reader"
     work.mkdir()
     chapters = sorted(downloads["chapters"].glob("*.ipynb"))
