@@ -72,7 +72,8 @@ pdf: $(STAMP)
 	$(BIN)/python book/_ext/linnet_pdf.py _build/html
 
 ## make dist: what the site serves under dist/ (book/_ext/linnet_dist.py copies it there): the
-## linnet wheel (with its data files and recorded results) and the book's source bundle, named
+## linnet wheel (with its data files and recorded results), the book's source bundle and the
+## constraints file (the tested versions, requirements.lock without hashes), named
 ## with the version, each with a .sha256 beside it. Both are reproducible (sorted entries, one
 ## timestamp: SOURCE_DATE_EPOCH, else the last commit's, else the bundle's file
 ## SOURCE_DATE_EPOCH; fixed permissions), so `make dist` in an unzipped bundle rebuilds the
@@ -82,6 +83,7 @@ dist: $(STAMP)
 	rm -rf $(DIST) && mkdir -p $(DIST)
 	$(BIN)/python book/_ext/linnet_dist.py wheel $(DIST)
 	$(BIN)/python book/_ext/linnet_dist.py bundle $(DIST)
+	$(BIN)/python book/_ext/linnet_dist.py constraints $(DIST)
 	$(BIN)/python book/_ext/linnet_dist.py checksums $(DIST)
 
 ## make test: everything pytest knows about (see [tool.pytest.ini_options] in pyproject.toml).

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import importlib.util
+import os
 import re
 import subprocess
 import sys
@@ -57,6 +58,20 @@ def text_of(page: str) -> str:
     return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", "", page)))
 
 
+def sphinx_build(src: Path, env: dict[str, str] | None = None) -> str:
+    """Build the Sphinx project in ``src`` as HTML (warnings are errors); its index page."""
+    out = src / "_build"
+    result = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-b", "html", "-W", "-n", "-q", str(src), str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return (out / "index.html").read_text(encoding="utf-8")
+
+
 @pytest.fixture(scope="module")
 def tiny_site(tmp_path_factory) -> str:
     """A one-page Sphinx project citing the two 2019 papers, built with the book's styles."""
@@ -76,15 +91,7 @@ def tiny_site(tmp_path_factory) -> str:
         "one of a kind :cite:t:`arora2018optimization`.\n\n"
         ".. bibliography::\n   :all:\n"
     )
-    out = src / "_build"
-    result = subprocess.run(
-        [sys.executable, "-m", "sphinx", "-b", "html", "-W", "-n", "-q", str(src), str(out)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return (out / "index.html").read_text(encoding="utf-8")
+    return sphinx_build(src)
 
 
 def test_in_text_citations_carry_the_letters(tiny_site: str):
@@ -109,3 +116,41 @@ def test_letters_link_to_their_own_entries(tiny_site: str):
     assert "[ACHL19]" in by_year["2019b"] and "Implicit regularization" in by_year["2019b"]
     # the bibliography shows the same letters, and keeps its labels
     assert "(ICLR). 2019a." in by_year["2019a"] and "32. 2019b." in by_year["2019b"]
+
+
+@pytest.fixture(scope="module")
+def inline_site(tmp_path_factory) -> str:
+    """A one-notebook Sphinx project executed inline (as the book is), quoting a number."""
+    import nbformat
+
+    src = tmp_path_factory.mktemp("inline")
+    (src / "conf.py").write_text(
+        f"import sys\nsys.path.insert(0, {str(EXT)!r})\n"
+        'extensions = ["myst_nb", "sphinxcontrib.bibtex", "linnet_book"]\n'
+        f"bibtex_bibfiles = [{str(ROOT / 'book' / 'references.bib')!r}]\n"
+        'nb_execution_mode = "inline"\nnb_execution_raise_on_error = True\n'
+        'exclude_patterns = ["_build"]\n'
+    )
+    nb = nbformat.v4.new_notebook()
+    hidden = nbformat.v4.new_code_cell(
+        'from linnet.text import quote\nx = quote(1.23456e-5, ".1e")'
+    )
+    hidden.metadata["tags"] = ["remove-cell"]
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Tiny"),
+        hidden,
+        # the Markdown below a removed cell: myst-nb alone would not have run it yet
+        nbformat.v4.new_markdown_cell("The error is {eval}`x`, small."),
+        nbformat.v4.new_code_cell('y = quote("a, b")\nprint("shown")'),
+        nbformat.v4.new_markdown_cell("Text {eval}`y`."),
+    ]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    nbformat.write(nb, src / "index.ipynb")
+    return sphinx_build(src, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+
+
+def test_quoted_numbers_show_as_text_without_quotes(inline_site: str):
+    text = text_of(inline_site)
+    assert "The error is 1.2e-05, small." in text
+    assert "Text a, b." in text
+    assert "'" not in text.split("The error is")[1].split("small")[0]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import importlib.util
+import json
 import os
 import re
 import shutil
@@ -129,6 +130,7 @@ def tiny_book(tmp_path_factory) -> Path:
     (root / "book/intro.md").write_text("# Tiny\n")
     (root / "book/run_it_yourself.md").write_text(
         "# Run\n\nOne line installs it:\n\n```{linnet-install}\n```\n\n"
+        "```{linnet-install-tested}\n```\n\n```{linnet-install-cost}\n```\n\n"
         "```{linnet-downloads}\n```\n\n```{linnet-checksums}\n```\n"
     )
     nb = nbformat.v4.new_notebook()
@@ -141,6 +143,7 @@ def tiny_book(tmp_path_factory) -> Path:
     ver = dist.version()
     for name in (dist.wheel_name(ver), dist.bundle_name(ver)):
         (fake / name).write_bytes(b"x")
+    dist.write_constraints(fake)
     dist.write_checksums(fake)
     return root
 
@@ -195,6 +198,13 @@ def test_tiny_build_has_launch_buttons_only_with_a_repository(tiny_book: Path):
     ver = dist.version()
     sums = f"{dist.wheel_name(ver)}.sha256 {dist.bundle_name(ver)}.sha256"
     assert f"sha256sum -c {sums}" in run and f"shasum -a 256 -c {sums}" in run
+    # the tested versions: the constraints file beside the wheel, and the line that uses it
+    cons = dist.constraints_name(ver)
+    assert (deployed / "dist" / cons).is_file() and (deployed / "dist" / f"{cons}.sha256").is_file()
+    tested = dist.install_line_tested(f"{site}/dist/{dist.wheel_name(ver)}", f"{site}/dist/{cons}")
+    assert tested in run
+    record = json.loads((ROOT / "benchmarks" / "reader_install.json").read_text())
+    assert f"The line installs {record['newest']['packages']} packages" in run
 
     local = build(tiny_book, "local")
     page = (local / "book/01_tiny.html").read_text()
@@ -298,3 +308,83 @@ def test_wheel_and_bundle_are_reproducible_and_rebuilt_from_the_bundle(tmp_path,
     assert dist.sha256_of(dist.make_bundle(rebuilt, folder)) == dist.sha256_of(bundle)
     # the second build of the checkout's wheel is the same too
     assert dist.sha256_of(dist.build_wheel(again, ROOT)) == dist.sha256_of(wheel)
+
+
+# A reader's install (issue 24): `linnet[book]` is what the chapters run on, and nothing of the
+# build (Sphinx, myst-nb, Jupyter Book, jupyter-cache), which is in the `site` extra.
+BUILD_ONLY = {"myst-nb", "jupyter-book", "sphinx", "jupyter-cache", "sqlalchemy"}
+
+
+def _extra(name: str) -> set[str]:
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    with open(ROOT / "pyproject.toml", "rb") as f:
+        extras = tomllib.load(f)["project"]["optional-dependencies"]
+    return {canonicalize_name(Requirement(r).name) for r in extras[name]}
+
+
+def test_the_readers_extra_is_light():
+    assert not BUILD_ONLY & _extra("book")
+    assert {"jupyter-book", "myst-nb"} <= _extra("site")
+
+
+def readers_closure() -> set[str]:
+    """Every distribution that ``linnet[book]`` needs, read from the installed metadata."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    with open(ROOT / "pyproject.toml", "rb") as f:
+        project = tomllib.load(f)["project"]
+    # linnet's own requirements from pyproject.toml (an editable install's metadata can be
+    # older), the rest from what is installed
+    todo = [
+        (canonicalize_name(req.name), frozenset(req.extras))
+        for req in map(
+            Requirement, project["dependencies"] + project["optional-dependencies"]["book"]
+        )
+    ]
+    seen: set[tuple[str, frozenset]] = set()
+    names: set[str] = {"linnet"}
+    while todo:
+        name, extras = todo.pop()
+        if (name, extras) in seen:
+            continue
+        seen.add((name, extras))
+        names.add(name)
+        for text in metadata.distribution(name).requires or []:
+            req = Requirement(text)
+            wanted = [{"extra": e} for e in extras] or [{"extra": ""}]
+            if req.marker is None or any(req.marker.evaluate(env) for env in wanted):
+                todo.append((canonicalize_name(req.name), frozenset(req.extras)))
+    return names
+
+
+def test_recorded_reader_install_is_the_locked_closure():
+    # benchmarks/reader_install.py recorded what `pip install -c constraints "linnet[book] @
+    # wheel"` installs (with its size and time, quoted on "Run it yourself"); with the tested
+    # versions it must be exactly what linnet[book] needs in this locked environment
+    record = json.loads((ROOT / "benchmarks" / "reader_install.json").read_text())
+    needed = readers_closure()
+    assert not BUILD_ONLY & needed, sorted(BUILD_ONLY & needed)
+    tested = set(record["tested"]["names"])
+    assert tested == needed, (
+        f"missing from the record: {sorted(needed - tested)}, "
+        f"not needed: {sorted(tested - needed)}; rerun benchmarks/reader_install.py --record"
+    )
+    assert record["tested"]["packages"] == len(tested)
+    assert abs(record["newest"]["packages"] - len(needed)) <= 10
+
+
+def test_constraints_file_pins_every_locked_version_without_hashes(tmp_path: Path):
+    written = dist.write_constraints(tmp_path)
+    assert written.name == dist.constraints_name(dist.version())
+    lines = [ln for ln in written.read_text().splitlines() if not ln.startswith("#")]
+    lock = (ROOT / "requirements.lock").read_text()
+    locked = re.findall(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+) \\$", lock, re.M)
+    assert [ln.split(";")[0].strip() for ln in lines] == [f"{n}=={v}" for n, v in locked]
+    assert "--hash" not in written.read_text()
+    line = dist.install_line_tested("https://x/linnet.whl", "https://x/c.txt")
+    assert line == 'pip install -c https://x/c.txt "linnet[book] @ https://x/linnet.whl"'

@@ -68,13 +68,13 @@ def test_paper_memory_rebuilds_every_step():
     g = np.array([linnet.lp_loss_grad(v, X, y, 4) for v in w])
     mu, kappa = paper_memory(w1, om, g, lr), linnet.warmup_memory(w1, om, g, lr)
     gamma = lr * np.einsum("td,td->t", w1, g) / om
-    r = np.array([linnet.warmup_step_terms(w1[t], om[t], g[t], lr).second_order
-                  for t in range(T + 1)])
+    r = np.array(
+        [linnet.warmup_step_terms(w1[t], om[t], g[t], lr).second_order for t in range(T + 1)]
+    )
     for t in range(T):
         P = [np.prod(1 - gamma[s + 1 : t]) for s in range(t)]  # prod_{j=s+1}^{t-1}
         start_term = np.prod(1 - gamma[:t]) * w[0] + sum(P[s] * r[s] for s in range(t))
-        rebuilt = (w[t] - lr * om[t] ** 2 * g[t] - mu[t, :t] @ g[:t]
-                   - gamma[t] * start_term + r[t])
+        rebuilt = w[t] - lr * om[t] ** 2 * g[t] - mu[t, :t] @ g[:t] - gamma[t] * start_term + r[t]
         np.testing.assert_allclose(rebuilt, w[t + 1], atol=1e-12)
         ratio = om[:t] / om[t] * np.array(P)
         np.testing.assert_allclose(mu[t, :t], kappa[t, :t] * ratio, rtol=1e-10, atol=1e-15)

@@ -21,6 +21,13 @@
   (``hyper={}``, ``weights=[]``, ``imbalance=np.zeros((0, 0))``).
 * The site's icon: ``html_favicon`` (an SVG) is linked from every page; ``favicon.ico``
   (``book/_static``) is also copied to the site's root, where browsers look for it.
+* Numbers in the prose: the chapters quote measured numbers with ``{eval}`name```, which
+  myst-nb evaluates only with inline execution (``execute_notebooks: inline``), in the
+  kernel as it is when the Markdown cell is rendered. myst-nb runs a code cell only when it
+  renders the next code cell it shows, so a ``remove-cell`` cell (never rendered) would not
+  have run yet when the Markdown below it is rendered. Here every code cell above a Markdown
+  cell runs first, as *Run All* does in JupyterLab (where jupyterlab-myst evaluates the
+  same expressions).
 * Citations: the author-year style writes "Arora et al. [2019]" for both 2019 papers of
   Arora et al.  The styles registered here (``bibtex_reference_style: author_year_suffixed``,
   ``bibtex_default_style: alpha_suffixed``) give the year a letter wherever two entries would
@@ -336,6 +343,24 @@ def plain_execution_table() -> None:
     tables.make_stat_table = make_stat_table
 
 
+def run_cells_before_markdown() -> None:
+    """Run every code cell above a Markdown cell before rendering it (see the docstring)."""
+    from myst_nb.core.render import MditRenderMixin
+
+    original = MditRenderMixin.render_nb_cell_markdown
+    if getattr(original, "linnet_runs_cells", False):
+        return
+
+    def render_nb_cell_markdown(self: Any, token: Any) -> None:
+        # up to and including this cell: nbclient skips the Markdown cell itself; outside
+        # inline execution, this only looks up stored outputs
+        self.nb_client.code_cell_outputs(token.meta["index"])
+        original(self, token)
+
+    render_nb_cell_markdown.linnet_runs_cells = True  # type: ignore[attr-defined]
+    MditRenderMixin.render_nb_cell_markdown = render_nb_cell_markdown
+
+
 CITATION_STYLE = "author_year_suffixed"  # bibtex_reference_style
 BIBLIOGRAPHY_STYLE = "alpha_suffixed"  # bibtex_default_style
 
@@ -453,6 +478,7 @@ def set_citation_year_suffixes(app: Any) -> None:
 
 def setup(app: Any) -> dict[str, Any]:
     plain_execution_table()
+    run_cells_before_markdown()
     register_plugin(
         "sphinxcontrib.bibtex.style.referencing", CITATION_STYLE, SuffixedAuthorYearReferenceStyle
     )

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import json
 import os
 import posixpath
 import re
@@ -79,7 +80,7 @@ EXCLUDED_PARTS = {
 }
 
 CSS = """
-.linnet-install pre { white-space: pre-wrap; overflow-wrap: anywhere; }
+.linnet-install pre, .linnet-install-tested pre { white-space: pre-wrap; overflow-wrap: anywhere; }
 .linnet-install-hint.linnet-filled { display: none; }
 details.linnet-run-note {
   margin: 1rem 0; padding: 0 1rem; border-left: 0.2rem solid var(--pst-color-info);
@@ -106,6 +107,13 @@ document.addEventListener("DOMContentLoaded", () => {
     }
     for (const hint of document.querySelectorAll(".linnet-install-hint")) {
       hint.classList.add("linnet-filled");
+    }
+    const constraints = document.querySelector("a.linnet-constraints");
+    if (constraints) {
+      for (const pre of document.querySelectorAll(".linnet-install-tested pre")) {
+        pre.textContent =
+          "pip install -c " + constraints.href + ' "linnet[book] @ ' + wheel.href + '"';
+      }
     }
   }
   for (const a of document.querySelectorAll('a[href*="_sources/"][href$=".ipynb"]')) {
@@ -137,6 +145,11 @@ def bundle_name(ver: str) -> str:
     return f"linnet-book-{ver}.zip"
 
 
+def constraints_name(ver: str) -> str:
+    """The versions the book was built and tested with, for ``pip install -c``."""
+    return f"linnet-{ver}-constraints.txt"
+
+
 def build_date() -> str:
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     when = _dt.datetime.fromtimestamp(int(epoch), _dt.UTC) if epoch else _dt.datetime.now(_dt.UTC)
@@ -145,6 +158,11 @@ def build_date() -> str:
 
 def install_line(url: str) -> str:
     return f'pip install "linnet[book] @ {url}"'
+
+
+def install_line_tested(wheel_url: str, constraints_url: str) -> str:
+    """The install line that takes the tested versions (the constraints file) as well."""
+    return f'pip install -c {constraints_url} "linnet[book] @ {wheel_url}"'
 
 
 def site_url() -> str:
@@ -329,6 +347,34 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s\\;]+)((?:\s*;[^\\\n]*)?)", re.M)
+
+
+def write_constraints(out_dir: Path, root: Path = ROOT) -> Path:
+    """Write ``NAME==VERSION`` for every package of ``requirements.lock``, without hashes.
+
+    ``pip install -c FILE`` takes it: it only limits versions (a constraints file with hashes
+    would make pip demand a hash for every file, build tools too), so the entries of the
+    build and the tests do no harm to a reader's install; environment markers are kept.
+
+    Returns
+    -------
+    Path
+        The file written, named by :func:`constraints_name`.
+    """
+    pins = _PIN.findall((root / "requirements.lock").read_text(encoding="utf-8"))
+    if not pins:
+        raise ValueError(f"no NAME==VERSION line in {root / 'requirements.lock'}")
+    target = out_dir / constraints_name(version(root))
+    target.write_text(
+        "# The versions linnet's book was built and tested with (requirements.lock, no hashes):\n"
+        "#   pip install -c THIS-FILE \"linnet[book] @ WHEEL\"\n"
+        + "".join(f"{name}=={ver}{marker.rstrip()}\n" for name, ver, marker in pins),
+        encoding="utf-8",
+    )
+    return target
+
+
 def write_checksums(out_dir: Path) -> None:
     """Write ``NAME.sha256`` (in ``sha256sum`` format) beside every file in ``out_dir``."""
     for path in sorted(out_dir.iterdir()):
@@ -446,6 +492,83 @@ def _install_directive():
     return LinnetInstall
 
 
+def _install_tested_directive():
+    from docutils import nodes
+    from sphinx.util.docutils import SphinxDirective
+
+    class LinnetInstallTested(SphinxDirective):
+        """The install line with the tested versions (the constraints file beside the wheel).
+
+        The HTML holds the absolute addresses under ``LINNET_SITE_URL``, else
+        ``CONSTRAINTS-ADDRESS`` and ``WHEEL-ADDRESS``, which the page's script fills in from
+        the links' own addresses.
+        """
+
+        has_content = False
+
+        def run(self) -> list:
+            ver = version()
+            url = site_url()
+            cons_rel = _rel(self.env.docname, f"dist/{constraints_name(ver)}")
+            _, _, wheel_abs = _downloads(self.env.docname, ver)
+            line = install_line_tested(
+                wheel_abs or "WHEEL-ADDRESS",
+                f"{url}/dist/{constraints_name(ver)}" if url else "CONSTRAINTS-ADDRESS",
+            )
+            block = nodes.literal_block(
+                line, line, language="bash", classes=["linnet-install-tested"]
+            )
+            para = nodes.paragraph()
+            para += nodes.Text("The constraints file ")
+            para += nodes.reference(
+                "", constraints_name(ver), refuri=cons_rel, classes=["linnet-constraints"]
+            )
+            para += nodes.Text(" lists them (from the bundle's requirements.lock).")
+            return [block, para]
+
+    return LinnetInstallTested
+
+
+INSTALL_RECORD = ROOT / "benchmarks" / "reader_install.json"
+
+
+def install_cost_sentence(record: dict[str, Any]) -> str:
+    """What the one-line install costs, from ``benchmarks/reader_install.py --record``.
+
+    >>> r = {"newest": {"packages": 106, "size_MB": 480, "seconds": 41},
+    ...      "tested": {"packages": 106, "size_MB": 470, "seconds": 39},
+    ...      "python": "3.11.7", "machine": "Linux x86_64", "date": "2026-12-07"}
+    >>> install_cost_sentence(r)[:66]
+    'The line installs 106 packages (480 MB on disk) in 41 s; with the '
+    """
+    new, tested = record["newest"], record["tested"]
+    return (
+        f"The line installs {new['packages']} packages ({new['size_MB']} MB on disk) in "
+        f"{new['seconds']} s; with the tested versions, {tested['packages']} packages "
+        f"({tested['size_MB']} MB) in {tested['seconds']} s. Measured with an empty pip cache "
+        f"by benchmarks/reader_install.py on {record['date']} (Python {record['python']}, "
+        f"{record['machine']}); the time is mostly downloading, so it depends on your "
+        "connection. No Sphinx, myst-nb or Jupyter Book: those only build the website."
+    )
+
+
+def _install_cost_directive():
+    from docutils import nodes
+    from sphinx.util.docutils import SphinxDirective
+
+    class LinnetInstallCost(SphinxDirective):
+        """One sentence: the packages, disk and time of the reader's install (recorded)."""
+
+        has_content = False
+
+        def run(self) -> list:
+            self.env.note_dependency(str(INSTALL_RECORD))
+            record = json.loads(INSTALL_RECORD.read_text(encoding="utf-8"))
+            return [nodes.paragraph(text=install_cost_sentence(record))]
+
+    return LinnetInstallCost
+
+
 def _downloads_directive():
     from docutils import nodes
     from sphinx.util.docutils import SphinxDirective
@@ -464,6 +587,9 @@ def _downloads_directive():
                 (wheel_name(ver), wheel_rel, "the linnet package with its data sets and "
                  "recorded results"),
                 (bundle_name(ver), bundle_rel, "the whole book's sources"),
+                (constraints_name(ver), _rel(docname, f"dist/{constraints_name(ver)}"),
+                 "the versions of every package the book was built and tested with, "
+                 "for pip install -c"),
                 (pdf_name(ver), _rel(docname, f"dist/{pdf_name(ver)}"),
                  "the whole book as one PDF, with the exercises' solutions; explorers at their "
                  "opening frame"),
@@ -590,7 +716,7 @@ def copy_dist(app: Any, exception: Exception | None) -> None:
         return
     source = Path(app.confdir) / os.environ.get("LINNET_DIST_DIR", "_build/dist")
     ver = version(Path(app.confdir))
-    needed = [wheel_name(ver), bundle_name(ver)]
+    needed = [wheel_name(ver), bundle_name(ver), constraints_name(ver)]
     needed += [f"{name}.sha256" for name in needed]
     missing = [name for name in needed if not (source / name).is_file()]
     if missing:
@@ -667,6 +793,8 @@ def add_book_pdf_button(
 
 def setup(app: Any) -> dict[str, Any]:
     app.add_directive("linnet-install", _install_directive())
+    app.add_directive("linnet-install-tested", _install_tested_directive())
+    app.add_directive("linnet-install-cost", _install_cost_directive())
     app.add_directive("linnet-downloads", _downloads_directive())
     app.add_directive("linnet-checksums", _checksums_directive())
     app.add_directive("linnet-build-info", _build_info_directive())
@@ -683,9 +811,11 @@ def setup(app: Any) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2 or argv[0] not in ("wheel", "bundle", "checksums", "version", "epoch"):
+    commands = ("wheel", "bundle", "constraints", "checksums", "version", "epoch")
+    if len(argv) != 2 or argv[0] not in commands:
         print(
-            "usage: linnet_dist.py wheel|bundle|checksums DIR  |  linnet_dist.py version|epoch -",
+            "usage: linnet_dist.py wheel|bundle|constraints|checksums DIR  |  "
+            "linnet_dist.py version|epoch -",
             file=sys.stderr,
         )
         return 2
@@ -701,6 +831,8 @@ def main(argv: list[str]) -> int:
         print(f"Wheel: {build_wheel(out_dir)}")
     elif argv[0] == "bundle":
         print(f"Bundle: {make_bundle(out_dir)}")
+    elif argv[0] == "constraints":
+        print(f"Constraints: {write_constraints(out_dir)}")
     else:
         write_checksums(out_dir)
     return 0

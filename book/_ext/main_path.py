@@ -69,7 +69,7 @@ def _strip_inline(text: str) -> str:
     text = re.sub(r"<!--.*?-->", " ", text, flags=re.S)
     text = re.sub(r"\$\$.*?\$\$", " ", text, flags=re.S)
     text = re.sub(r"(?<!\\)\$[^$\n]+?(?<!\\)\$", " ", text)
-    # a role keeps one word for its rendered text: {eq}`x` and {glue:text}`k` read as one token
+    # a role keeps one word for its rendered text: {eq}`x` and {eval}`k` read as one token
     text = re.sub(r"\{[\w:-]+\}`[^`]*`", " X ", text)
     text = re.sub(r"`[^`]*`", " X ", text)
     text = re.sub(r"\]\([^)]*\)", "]", text)  # link targets

@@ -100,6 +100,7 @@ def downloads(base_url: str, tmp_path_factory) -> dict[str, Path]:
     found = {
         "wheel": linked(run_url, run_links, r"/dist/[^/]+\.whl$"),
         "bundle": linked(run_url, run_links, r"/dist/[^/]+\.zip$"),
+        "constraints": linked(run_url, run_links, r"/dist/[^/]+-constraints\.txt$"),
         "chapter wheel": linked(chapter_url, chapter_links, r"/dist/[^/]+\.whl$"),
         "chapter": linked(chapter_url, chapter_links, r"\.ipynb$"),
     }
@@ -107,7 +108,7 @@ def downloads(base_url: str, tmp_path_factory) -> dict[str, Path]:
         assert len(urls) == 1, f"expected one {what} link, found {urls}"
     assert found["chapter wheel"] == found["wheel"], "chapter and Run it yourself disagree"
     files = {}
-    for what in ("wheel", "bundle", "chapter"):
+    for what in ("wheel", "bundle", "constraints", "chapter"):
         url = found[what][0]
         target = where / Path(urlparse(url).path).name
         target.write_bytes(get(url))
@@ -118,6 +119,7 @@ def downloads(base_url: str, tmp_path_factory) -> dict[str, Path]:
             assert name == target.name
             assert hashlib.sha256(target.read_bytes()).hexdigest() == digest, f"{what}: sha256"
     files["wheel url"] = found["wheel"][0]
+    files["constraints url"] = found["constraints"][0]
     chapters = where / "chapters"
     chapters.mkdir()
     for path in CHAPTERS:
@@ -222,6 +224,13 @@ def test_install_line_is_filled_in_and_the_run_note_is_one_line(
             )
             if not follows:
                 bad.append(f"{path}: 'one line installs it' is not followed by the line")
+            tested = tab.locator(".linnet-install-tested pre").all_text_contents()
+            want = (
+                f"pip install -c {downloads['constraints url']} "
+                f'"linnet[book] @ {downloads["wheel url"]}"'
+            )
+            if [t.strip() for t in tested] != [want]:
+                bad.append(f"{path}: the tested-versions line is {tested}, not {want}")
             text = tab.inner_text("article")
             if "sha256sum -c " not in text or "shasum -a 256 -c " not in text:
                 bad.append(f"{path}: no sha256 check instructions")
